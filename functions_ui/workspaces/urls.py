@@ -1,0 +1,8 @@
+from django.urls import path
+
+from functions_ui.workspaces import views
+
+app_name = "workspaces"
+urlpatterns = [
+    path("", views.workspace_pick, name="pick"),
+]

@@ -1,0 +1,89 @@
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import Function, ResourceType
+from functions_ui.permissions.models import Role
+from tests.factories import make_function, make_member, make_workspace
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_create_a_function_in_three_steps_and_find_it_in_the_catalog(page, log_in, screenshot):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    make_function(
+        workspace=workspace, display_name="Existing Source", resource_type=ResourceType.SOURCE
+    )
+
+    log_in(user.username)
+    expect(page.locator("h1")).to_have_text("Functions")
+    screenshot("catalog")
+
+    page.click("text=+ New Function")
+    expect(page.locator(".stepper li.current")).to_contain_text("Select type")
+    page.click(".type-card:has-text('Destination function')")
+
+    expect(page.locator(".stepper li.current")).to_contain_text("Build function")
+    code = page.locator("#id_code")
+    expect(code).to_have_value(lambda_contains("async function onTrack(event, settings)"))
+    code.fill("async function onTrack(event, settings) {\n  return event;\n}\n")
+    page.click("text=Next: Configure & create")
+
+    expect(page.locator(".stepper li.current")).to_contain_text("Configure")
+    # The input stops at 120 characters; the server's own check is covered by the view tests.
+    expect(page.locator("#id_display_name")).to_have_attribute("maxlength", "120")
+    page.click("text=Create Function")
+    expect(page.locator(".error")).to_contain_text("Give the function a name.")
+
+    page.fill("#id_display_name", "Warehouse Mirror")
+    page.fill("#id_description", "Copies events to the warehouse.")
+    page.click("text=Create Function")
+    expect(page.locator("h1")).to_have_text("Warehouse Mirror")
+    expect(page.locator(".message-success")).to_contain_text("created")
+
+    page.click("nav.topnav >> text=Functions")
+    row = page.locator(".function-row", has_text="Warehouse Mirror")
+    expect(row).to_contain_text("Destination")
+    expect(row).to_contain_text(f"by {user.username}")
+
+    function = Function.objects.get(display_name="Warehouse Mirror")
+    assert function.code == "async function onTrack(event, settings) {\n  return event;\n}\n"
+
+
+def test_catalog_tabs_and_search_update_in_place(page, log_in, screenshot):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_READ_ONLY)
+    make_function(
+        workspace=workspace, display_name="Stripe Hooks", resource_type=ResourceType.SOURCE
+    )
+    make_function(
+        workspace=workspace, display_name="Mailchimp Sync", resource_type=ResourceType.DESTINATION
+    )
+    make_function(
+        workspace=workspace,
+        display_name="PII Scrubber",
+        resource_type=ResourceType.INSERT_DESTINATION,
+    )
+
+    log_in(user.username)
+    page.click(".tab:has-text('Source')")
+    expect(page.locator(".function-row")).to_have_count(1)
+    expect(page.locator(".function-row")).to_contain_text("Stripe Hooks")
+    assert "type=source" in page.url
+
+    page.click(".tab:has-text('All')")
+    expect(page.locator(".function-row")).to_have_count(3)
+    page.fill("#catalog-q", "mail")
+    expect(page.locator(".function-row")).to_have_count(1)
+    expect(page.locator(".function-row")).to_contain_text("Mailchimp Sync")
+    assert "q=mail" in page.url
+    expect(page.locator(".btn[aria-disabled=true]")).to_have_attribute(
+        "title", "Only Workspace Owners and Functions Admins can create functions."
+    )
+    screenshot("catalog-search")
+
+
+def lambda_contains(text):
+    import re
+
+    return re.compile(".*" + re.escape(text) + ".*", re.DOTALL)

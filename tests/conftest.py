@@ -1,0 +1,44 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from functions_ui.permissions.models import Role
+from tests.factories import PASSWORD, make_member, make_workspace
+
+# Playwright's sync API runs an event loop in the test thread; the ORM must still work there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def workspace(db):
+    return make_workspace(slug="acme", name="Acme Inc.")
+
+
+@pytest.fixture
+def login_as(client, workspace):
+    """Log the test client in as a new member holding `role` (None: a member with no role)."""
+
+    def login(role: str | None = Role.FUNCTIONS_ADMIN, **kwargs):
+        user = make_member(workspace=workspace, role=role, **kwargs)
+        assert client.login(username=user.username, password=PASSWORD)
+        return user
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on a free loopback port, for the tests that need one."""
+    from functions_ui.devserver.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server

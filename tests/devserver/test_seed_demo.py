@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from catalog.models import Function
+from functions_ui.permissions.models import Role, RoleGrant
+from functions_ui.workspaces.models import Workspace
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = (Workspace, Function, RoleGrant, get_user_model())
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_seed_demo_creates_acme_with_one_user_per_role(capsys, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "s3cret-demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    workspace = Workspace.objects.get(slug="acme")
+    roles = dict(
+        RoleGrant.objects.filter(membership__workspace=workspace).values_list(
+            "membership__user__username", "role"
+        )
+    )
+    assert roles == {
+        "owner": Role.WORKSPACE_OWNER,
+        "functions-admin": Role.FUNCTIONS_ADMIN,
+        "functions-readonly": Role.FUNCTIONS_READ_ONLY,
+        "source-admin": Role.SOURCE_ADMIN,
+    }
+    assert get_user_model().objects.get(username="owner").check_password("s3cret-demo")
+    assert "local use only" in out
+    assert "functions-readonly" in out
+    assert workspace.functions.count() >= 5
+    assert set(workspace.functions.values_list("resource_type", flat=True)) == {
+        "SOURCE",
+        "DESTINATION",
+        "INSERT_DESTINATION",
+    }
+
+
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    first = counts()
+    updated = dict(Function.objects.values_list("pk", "updated_at"))
+    call_command("seed_demo")
+    assert counts() == first
+    assert dict(Function.objects.values_list("pk", "updated_at")) == updated
