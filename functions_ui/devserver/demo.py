@@ -68,7 +68,7 @@ DEMO_FUNCTIONS = (
 
 
 @transaction.atomic
-def seed_demo(*, password: str) -> tuple[Workspace, list[DemoUser]]:
+def seed_demo(*, password: str) -> Workspace:
     """Create the demo workspace, users and functions that are missing; change nothing else."""
     user_model = get_user_model()
     workspace = Workspace.objects.filter(slug=DEMO_WORKSPACE_SLUG).first() or workspace_create(
@@ -111,4 +111,4 @@ def seed_demo(*, password: str) -> tuple[Workspace, list[DemoUser]]:
                 required=True,
                 sensitive=True,
             )
-    return workspace, list(DEMO_USERS)
+    return workspace

@@ -6,7 +6,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from functions_ui.devserver.demo import seed_demo
+from functions_ui.devserver.demo import DEMO_USERS, seed_demo
 
 
 class Command(BaseCommand):
@@ -14,12 +14,20 @@ class Command(BaseCommand):
         "Create demo data for local use (idempotent). Password from DEMO_PASSWORD, default 'demo'."
     )
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--logins-only", action="store_true", help="print the demo logins, create nothing"
+        )
+
     def handle(self, *args, **options) -> None:
         password = os.environ.get("DEMO_PASSWORD", "demo")
-        workspace, users = seed_demo(password=password)
-        self.stdout.write(f"Demo workspace “{workspace.name}” (/w/{workspace.slug}/functions/).")
+        if not options["logins_only"]:
+            workspace = seed_demo(password=password)
+            self.stdout.write(
+                f"Demo workspace “{workspace.name}” (/w/{workspace.slug}/functions/)."
+            )
         self.stdout.write("Demo logins — local use only, never on a shared server:")
-        for user in users:
+        for user in DEMO_USERS:
             self.stdout.write(
                 f"  {user.username:<20} password: {password:<10} role: {user.role.label}"
             )

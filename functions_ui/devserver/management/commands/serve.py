@@ -12,6 +12,7 @@ import sys
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from functions_ui.devserver.redis_server import (
@@ -22,6 +23,10 @@ from functions_ui.devserver.redis_server import (
 )
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start Redis (when none answers on REDIS_URL), a Celery worker and the web server."
 
@@ -29,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("ADDR", "127.0.0.1:8000"))
 
     def handle(self, *args, **options) -> None:
+        # Stop everything on Ctrl-C and on `kill` alike, even when started in the background.
+        signal.signal(signal.SIGINT, _stop_on_signal)
+        signal.signal(signal.SIGTERM, _stop_on_signal)
         children: list[subprocess.Popen] = []
         redis_server: RedisServer | None = None
         url = settings.REDIS_URL
@@ -44,18 +52,8 @@ class Command(BaseCommand):
 
             worker = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "functions_ui",
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    "2",
-                    "--hostname",
-                    "dev@%h",
+                    *(sys.executable, "-m", "celery", "--quiet", "-A", "functions_ui", "worker"),
+                    *("--loglevel", "WARNING", "--concurrency", "2", "--hostname", "dev@%h"),
                 ],
             )
             children.append(worker)
@@ -67,6 +65,7 @@ class Command(BaseCommand):
                 cwd=settings.BASE_DIR,
             )
             children.append(web)
+            call_command("seed_demo", "--logins-only", stdout=self.stdout)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Dashboard on http://{options['addr']}/ — Ctrl-C stops everything."
