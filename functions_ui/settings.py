@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "functions_ui.permissions",
     "functions_ui.devserver",
     "functions_ui.runtime",
+    "functions_ui.editor",
     "functions_ui.bench",
     "catalog",
     "versioning",
@@ -114,6 +115,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Fernet keys (comma-separated, newest first) for sensitive setting values; generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Local development falls back to a key derived from SECRET_KEY.
+SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", "")
+
+# The JavaScript runtime: a pool of Node.js 20 workers (see functions_ui/runtime/README.md).
+RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", min(2, os.cpu_count() or 1)))
+RUNTIME_TIMEOUT_MS = int(os.environ.get("RUNTIME_TIMEOUT_MS", "5000"))
+RUNTIME_MEMORY_MB = int(os.environ.get("RUNTIME_MEMORY_MB", "128"))
+# Hosts user code may fetch even though they resolve to loopback or private addresses.
+RUNTIME_FETCH_ALLOWED_HOSTS = env_list("RUNTIME_FETCH_ALLOWED_HOSTS", "")
+RUNTIME_NODE_PATH = os.environ.get("RUNTIME_NODE_PATH", "node")
+RUNTIME_LODASH_PATH = str(BASE_DIR / "node_modules" / "lodash" / "lodash.min.js")
 
 # The catalog shows this many functions per page.
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "25"))

@@ -1,0 +1,43 @@
+"""Run user JavaScript with Segment Functions semantics in a pool of sandboxed Node.js workers.
+
+Public API::
+
+    from functions_ui.runtime import run_function, check_code, RunOptions, RunResult
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "CodeProblem",
+    "MockResponse",
+    "RunOptions",
+    "RunResult",
+    "RuntimeUnavailable",
+    "check_code",
+    "run_function",
+]
+
+if TYPE_CHECKING:
+    from functions_ui.runtime.api import check_code, run_function
+    from functions_ui.runtime.types import (
+        CodeProblem,
+        MockResponse,
+        RunOptions,
+        RunResult,
+        RuntimeUnavailable,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so that loading the Django app does not import the pool.
+    if name in ("run_function", "check_code"):
+        from functions_ui.runtime import api
+
+        return getattr(api, name)
+    if name in __all__:
+        from functions_ui.runtime import types
+
+        return getattr(types, name)
+    raise AttributeError(name)
