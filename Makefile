@@ -34,10 +34,10 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed static/build/editor.js
 	@functions_ui/devserver/system_deps.sh
 
-setup-test: $(VENV)/.installed node_modules/.installed
+setup-test: $(VENV)/.installed static/build/editor.js
 	@functions_ui/devserver/system_deps.sh --browser
 
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,11 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The editor bundle is built, never committed: CodeMirror comes from package-lock.json.
+static/build/editor.js: static/js/editor.js node_modules/.installed
+	node_modules/.bin/esbuild static/js/editor.js --bundle --minify --format=iife \
+		--target=es2020 --log-level=warning --outfile=$@
 
 clean:
 	rm -rf $(VENV) node_modules var static/build

@@ -123,6 +123,10 @@ class FunctionSetting(models.Model):
     type = models.CharField(max_length=16, choices=SettingType.choices, default=SettingType.STRING)
     required = models.BooleanField(default=False)
     sensitive = models.BooleanField(default=False)
+    # The value used by editor test runs: plain JSON, or for a sensitive setting a token of
+    # catalog.secrets, kept apart so that the plaintext never reaches a page, a version or a log.
+    test_value = models.JSONField(null=True, blank=True)
+    test_value_encrypted = models.TextField(blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -138,3 +142,7 @@ class FunctionSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function}: {self.name}"
+
+    @property
+    def has_test_value(self) -> bool:
+        return bool(self.test_value_encrypted) if self.sensitive else self.test_value is not None

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
-from catalog.models import ID_PREFIXES, Function, ResourceType, new_catalog_id
+from catalog.models import (
+    ID_PREFIXES,
+    Function,
+    FunctionSetting,
+    ResourceType,
+    SettingType,
+    new_catalog_id,
+)
+from catalog.secrets import encrypt_value
 from catalog.selectors import function_name_taken
 from catalog.starters import default_code
 from functions_ui.workspaces.models import Workspace
@@ -51,9 +63,13 @@ def function_create(
         updated_by=user,
     )
     function.full_clean()
+    # Imported here: versioning's services build on this module.
+    from versioning.services import version_create_initial
+
     try:
         with transaction.atomic():
             function.save()
+            version_create_initial(function=function, user=user)
     except IntegrityError as error:
         # Two creates raced past the name check; the constraint caught the second.
         raise ValidationError(
@@ -65,3 +81,153 @@ def function_create(
 def function_delete(*, function: Function) -> None:
     """Delete a function with its settings."""
     function.delete()
+
+
+# Settings -----------------------------------------------------------------------------------
+
+SETTING_LIMIT = 50
+
+
+def setting_name_from_label(label: str) -> str:
+    """camelCase a label as Segment does: "API Key" -> "apiKey", "Webhook URL" -> "webhookUrl"."""
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", ascii_label)
+    if not words:
+        return ""
+    name = words[0].lower() + "".join(word[:1].upper() + word[1:].lower() for word in words[1:])
+    if name[0].isdigit():
+        name = "setting" + name[:1].upper() + name[1:]
+    return name
+
+
+def _setting_fields(
+    *, function: Function, label: str, exclude_pk: int | None = None
+) -> tuple[str, str]:
+    label = label.strip()
+    name = setting_name_from_label(label)
+    if not name:
+        raise ValidationError({"label": "The label needs at least one letter or digit."})
+    if len(name) > 100 or len(label) > 100:
+        raise ValidationError({"label": "The label can be at most 100 characters long."})
+    taken = function.settings.filter(name=name).exclude(pk=exclude_pk).exists()
+    if taken:
+        raise ValidationError(
+            {"label": f"A setting named “{name}” already exists; choose another label."}
+        )
+    return label, name
+
+
+@transaction.atomic
+def setting_create(
+    *,
+    function: Function,
+    label: str,
+    type: str = SettingType.STRING,
+    description: str = "",
+    required: bool = False,
+    sensitive: bool = False,
+) -> FunctionSetting:
+    """Add a setting at the end of the list; its name is the camelCased label."""
+    if function.settings.count() >= SETTING_LIMIT:
+        raise ValidationError({"label": f"A function can have at most {SETTING_LIMIT} settings."})
+    label, name = _setting_fields(function=function, label=label)
+    last = function.settings.aggregate(last=Max("position"))["last"]
+    setting = FunctionSetting(
+        function=function,
+        position=0 if last is None else last + 1,
+        name=name,
+        label=label,
+        type=type,
+        description=description.strip(),
+        required=required,
+        sensitive=sensitive,
+    )
+    setting.full_clean()
+    setting.save()
+    return setting
+
+
+@transaction.atomic
+def setting_update(
+    *,
+    setting: FunctionSetting,
+    label: str,
+    type: str,
+    description: str = "",
+    required: bool = False,
+    sensitive: bool = False,
+) -> FunctionSetting:
+    """Change a setting; a changed type or sensitivity drops its test value rather than show it."""
+    label, name = _setting_fields(function=setting.function, label=label, exclude_pk=setting.pk)
+    if type != setting.type or sensitive != setting.sensitive:
+        setting.test_value = None
+        setting.test_value_encrypted = ""
+    setting.label, setting.name, setting.type = label, name, type
+    setting.description, setting.required, setting.sensitive = (
+        description.strip(),
+        required,
+        sensitive,
+    )
+    setting.full_clean()
+    setting.save()
+    return setting
+
+
+def setting_delete(*, setting: FunctionSetting) -> None:
+    setting.delete()
+
+
+@transaction.atomic
+def setting_move(*, setting: FunctionSetting, offset: int) -> None:
+    """Move a setting up (-1) or down (+1) in its function's list."""
+    ordered = list(setting.function.settings.select_for_update().order_by("position", "id"))
+    index = next(i for i, s in enumerate(ordered) if s.pk == setting.pk)
+    target = max(0, min(len(ordered) - 1, index + offset))
+    ordered.insert(target, ordered.pop(index))
+    for position, item in enumerate(ordered):
+        if item.position != position:
+            FunctionSetting.objects.filter(pk=item.pk).update(position=position)
+
+
+def parse_setting_value(setting_type: str, raw: str | bool | list | dict | None) -> object:
+    """Turn form input into the value a function sees; raise ValidationError with a reason."""
+    if setting_type == SettingType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "on", "yes"}
+    if setting_type == SettingType.ARRAY:
+        if isinstance(raw, list):
+            return [str(item) for item in raw]
+        return [line.strip() for line in str(raw or "").splitlines() if line.strip()]
+    if setting_type == SettingType.TEXT_MAP:
+        if isinstance(raw, dict):
+            return {str(k): str(v) for k, v in raw.items()}
+        result = {}
+        for number, line in enumerate(str(raw or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise ValidationError(f"Line {number}: write each entry as key=value.")
+            result[key.strip()] = value.strip()
+        return result
+    return "" if raw is None else str(raw)
+
+
+def setting_test_value_set(
+    *, setting: FunctionSetting, raw: str | bool | list | dict | None
+) -> None:
+    """Store the value editor test runs use; a sensitive one only encrypted."""
+    value = parse_setting_value(setting.type, raw)
+    if setting.sensitive:
+        setting.test_value = None
+        setting.test_value_encrypted = encrypt_value(value) if value not in ("", [], {}) else ""
+    else:
+        setting.test_value = value
+    setting.save(update_fields=["test_value", "test_value_encrypted"])
+
+
+def setting_test_value_clear(*, setting: FunctionSetting) -> None:
+    setting.test_value = None
+    setting.test_value_encrypted = ""
+    setting.save(update_fields=["test_value", "test_value_encrypted"])

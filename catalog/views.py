@@ -156,6 +156,7 @@ def function_detail(request: HttpRequest, function_id: str) -> HttpResponse:
         {
             "function": function,
             "function_settings": function.settings.all(),
+            "can_edit": request.access.can("function.edit", function),
             "can_delete": request.access.can("function.delete", function),
             "delete_denied_reason": denied_reason("function.delete"),
         },

@@ -13,9 +13,13 @@ from tests.factories import PASSWORD, make_member, make_workspace
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+TEST_SECRETS_KEY = "m5Qh1Yk0wJrGq7Vx2n3bT9cE6fZs8aLd4uHiPoKjWeA="
+
+
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SECRETS_ENCRYPTION_KEYS = [TEST_SECRETS_KEY]
 
 
 @pytest.fixture

@@ -21,6 +21,10 @@ from pygments.lexers import JavascriptLexer
 from functions_ui.bench.rows import BenchRow
 from versioning.diffing import DiffOptions, compute_diff, split_rows
 
+HISTORY_VERSIONS = 10_000
+HISTORY_TARGET_MS = 50.0
+HISTORY_RUNS = 30
+
 AREA = "versioning"
 LINES = 5_000
 TARGET_MS = 200.0
@@ -102,6 +106,11 @@ def _difflib_highlighted_split(old: str, new: str) -> list[tuple[str | None, str
 
 
 def run() -> list[BenchRow]:
+    """The diff engine's speed, then the history panel's."""
+    return [*run_diff(), *run_compare_page(), *run_history()]
+
+
+def run_diff() -> list[BenchRow]:
     """Measure the split diff view of the generated pair, ours against difflib."""
     old, new = make_pair()
     options = DiffOptions()
@@ -133,4 +142,137 @@ def run() -> list[BenchRow]:
         BenchRow(AREA, "difflib.HtmlDiff.make_table (no highlighting)", html_diff, "ms"),
         BenchRow(AREA, "speed-up over difflib + Pygments", baseline / ours, "x"),
         BenchRow(AREA, "pickled FileDiff (cache entry)", size_kib, "KiB"),
+    ]
+
+
+def _history_seed(versions: int):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from catalog.services import function_create
+    from functions_ui.permissions.models import Role
+    from functions_ui.workspaces.models import Workspace
+    from functions_ui.workspaces.services import membership_grant
+    from versioning.ids import new_version_id
+    from versioning.models import Label, Version, VersionLabel
+
+    workspace = Workspace.objects.create(slug=f"bench-history-{versions}", name="Bench history")
+    user = get_user_model().objects.create_user(username=f"bench-history-{versions}", password="x")
+    membership_grant(workspace=workspace, user=user, roles=[Role.FUNCTIONS_ADMIN])
+    function = function_create(
+        workspace=workspace, user=user, resource_type="DESTINATION", display_name="History"
+    )
+    started = timezone.now().timestamp()
+    code = make_pair(200)[0]
+    Version.objects.bulk_create(
+        [
+            Version(
+                id=new_version_id(started + number),
+                function=function,
+                number=number,
+                code=code + f"// {number}\n",
+                author=user,
+                author_name=user.username,
+                note=f"Save {number}",
+            )
+            for number in range(2, versions + 1)
+        ],
+        batch_size=1000,
+    )
+    newest = Version.objects.get(function=function, number=versions)
+    VersionLabel.objects.filter(function=function, label=Label.LATEST).update(version=newest)
+    VersionLabel.objects.create(
+        function=function,
+        label=Label.DEPLOYED,
+        version=Version.objects.get(function=function, number=versions // 2),
+    )
+    client = Client()
+    client.force_login(user)
+    return function, client
+
+
+def _history_measure(function, client, page: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse("versioning:history", args=[function.workspace.slug, function.public_id])
+    url += f"?page={page}"
+    headers = {"HX-Request": "true"}
+    client.get(url, headers=headers)
+    timings = []
+    for _ in range(HISTORY_RUNS):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers=headers)
+    return statistics.median(timings), len(queries)
+
+
+def run_history() -> list[BenchRow]:
+    """The history panel of a function with 10,000 versions: server time and queries."""
+    from django.test.utils import override_settings
+
+    with override_settings(DEBUG=False):
+        small_function, small_client = _history_seed(30)
+        _, small_queries = _history_measure(small_function, small_client, 1)
+        function, client = _history_seed(HISTORY_VERSIONS)
+        first_ms, first_queries = _history_measure(function, client, 1)
+        deep_ms, deep_queries = _history_measure(function, client, 400)
+    area = f"versioning ({HISTORY_VERSIONS:,} versions)"
+    target = f"<= {HISTORY_TARGET_MS:.0f} ms"
+    return [
+        BenchRow(area, "history panel, first page: p50", first_ms, "ms", target, first_ms <= 50),
+        BenchRow(area, "history panel, page 400: p50", deep_ms, "ms", target, deep_ms <= 50),
+        BenchRow(
+            area,
+            f"history queries (30 versions: {small_queries})",
+            first_queries,
+            "queries",
+            "constant",
+            small_queries == first_queries == deep_queries,
+        ),
+    ]
+
+
+def run_compare_page() -> list[BenchRow]:
+    """The whole compare page of the 5,000-line pair: first request, then cached."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from catalog.services import function_create
+    from functions_ui.permissions.models import Role
+    from functions_ui.workspaces.models import Workspace
+    from functions_ui.workspaces.services import membership_grant
+    from versioning.services import version_save
+
+    workspace = Workspace.objects.create(slug="bench-compare", name="Bench compare")
+    user = get_user_model().objects.create_user(username="bench-compare", password="x")
+    membership_grant(workspace=workspace, user=user, roles=[Role.FUNCTIONS_ADMIN])
+    old, new = make_pair()
+    function = function_create(
+        workspace=workspace, user=user, resource_type="DESTINATION", display_name="Big", code=old
+    )
+    version_save(function=function, user=user, code=new, base_version_id=None)
+    client = Client()
+    client.force_login(user)
+    url = reverse("versioning:compare", args=[workspace.slug, function.public_id])
+    url += "?view=split"
+    with override_settings(DEBUG=False):
+        client.get(reverse("versioning:history", args=[workspace.slug, function.public_id]))
+        cache.clear()
+        started = time.perf_counter()
+        client.get(url)
+        first = (time.perf_counter() - started) * 1000
+        cached = _median_ms(lambda: client.get(url))
+    area = "versioning"
+    return [
+        BenchRow(area, "compare page, split, 5,000 lines: first request", first, "ms"),
+        BenchRow(area, "compare page, split, 5,000 lines: cached p50", cached, "ms"),
     ]

@@ -96,6 +96,10 @@ def find_node(node_path: str | None = None) -> str:
         return found
 
 
+# What a worker needs beyond its heap: Node itself, the bootstrap, lodash and I/O buffers.
+DATA_LIMIT_HEADROOM_MB = 384
+
+
 class WorkerCrashed(Exception):
     def __init__(self, message: str, *, oom: bool, started: bool) -> None:
         super().__init__(message)
@@ -134,6 +138,13 @@ class Worker:
             lodash_path,
         ]
         self.memory_mb = memory_mb
+        # --max-old-space-size caps only V8's heap; Buffers and ArrayBuffers live outside it.
+        # An OS limit on the worker's data segment makes such allocations fail inside the
+        # run (a RangeError) instead of taking the machine's memory.
+        prlimit = shutil.which("prlimit")
+        if prlimit:
+            data_limit = (int(memory_mb) + DATA_LIMIT_HEADROOM_MB) * 1024 * 1024
+            args = [prlimit, f"--data={data_limit}", "--", *args]
         try:
             self.proc = subprocess.Popen(
                 args,

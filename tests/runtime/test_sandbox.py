@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from functions_ui.runtime import MockResponse
+from functions_ui.runtime import MockResponse, run_function
 from tests.runtime.conftest import run_body, run_dest
 
 ESCAPES = [
@@ -294,3 +294,26 @@ def test_fetch_connection_error_is_a_type_error() -> None:
         "try { await fetch('http://nonexistent.invalid/') } catch (e) { return [e.name, e.message.startsWith('fetch failed')] }"
     )
     assert r.result == ["TypeError", True]
+
+
+def test_buffers_outside_the_heap_are_capped_too() -> None:
+    """Buffer memory is not V8 heap; the worker's OS data limit stops a Buffer bomb."""
+    code = (
+        "async function onTrack(event) {\n"
+        "  const buffers = [];\n"
+        "  for (let i = 0; i < 40; i++) buffers.push(Buffer.alloc(100 * 1024 * 1024, 1));\n"
+        "  return buffers.length;\n"
+        "}\n"
+    )
+    result = run_function(
+        code=code, function_type="destination", payload={"type": "track"}, settings={}
+    )
+    assert result.status == "bad_request"
+    assert "allocation failed" in result.error["message"]
+    after = run_function(
+        code="async function onTrack(e) { return 1 }",
+        function_type="destination",
+        payload={"type": "track"},
+        settings={},
+    )
+    assert after.status == "success"

@@ -403,6 +403,7 @@ function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
     const m = run.mock;
     const status = Number(m.status) || 200;
     record.status = status;
+    record.mocked = true;
     const headers = Object.entries(m.headers || {}).map(([k, v]) => [k, String(v)]);
     const body = Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body ?? ''));
     setImmediate(() => respond(null, status, '', JSON.stringify(headers), body.toString('base64'), url, false));

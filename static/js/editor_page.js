@@ -1,0 +1,159 @@
+// Editor page behaviour: tabs, unsaved-changes tracking, Ctrl/Cmd-S, Run's readiness,
+// the failing line, templates and small conveniences. Server rendering does the rest.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+  const code = () => $("#code");
+
+  // Tabs: every panel is shown without JavaScript; with it, one at a time.
+  function showTab(name) {
+    $$(".panel-tab").forEach((tab) => tab.classList.toggle("active", tab.dataset.tab === name));
+    $$(".side-panel .panel").forEach((panel) => panel.classList.toggle("active", panel.id === name));
+  }
+
+  // Unsaved changes: compare with the text last saved.
+  let savedText = null;
+  let sentText = null;
+  function isDirty() {
+    return code() && savedText !== null && code().value !== savedText;
+  }
+  function refreshDirty() {
+    const marker = $("#dirty-marker");
+    if (marker) marker.hidden = !isDirty();
+    document.title = (isDirty() ? "● " : "") + document.title.replace(/^● /, "");
+  }
+
+  // Run stays disabled, with the reason shown, until the input is valid.
+  function runProblems() {
+    const problems = [];
+    const missing = $$('#test-values [data-missing="true"]').map((form) => form.dataset.label);
+    if (missing.length) problems.push(`Fill in the test value of ${missing.join(", ")}.`);
+    $$("#run-form textarea[data-json]").forEach((field) => {
+      const text = field.value.trim();
+      if (!text) {
+        if (field.name === "event") problems.push("Enter an event.");
+        return;
+      }
+      const contentType = $$('#run-form input[name="header_name"]').findIndex((input) => input.value.trim().toLowerCase() === "content-type");
+      if (field.name === "body" && contentType >= 0) {
+        const value = $$('#run-form input[name="header_value"]')[contentType].value.toLowerCase();
+        if (!value.includes("json")) return;
+      }
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        problems.push(`The ${field.dataset.json} is not valid JSON: ${error.message}`);
+      }
+    });
+    return problems;
+  }
+  function refreshRun() {
+    const button = $("#run-button");
+    if (!button) return;
+    const problems = runProblems();
+    button.disabled = problems.length > 0;
+    const reason = $("#run-disabled-reason");
+    if (reason) reason.textContent = problems.join(" ");
+    button.title = problems.join(" ") || "Run the code in the editor with this input";
+  }
+
+  function currentInput() {
+    const event = $("#event");
+    if (event) return event.value;
+    const names = $$('#run-form input[name="header_name"]').map((input) => input.value);
+    const values = $$('#run-form input[name="header_value"]').map((input) => input.value);
+    const headers = {};
+    names.forEach((name, index) => {
+      if (name.trim()) headers[name.trim()] = values[index];
+    });
+    return JSON.stringify({ headers, body: $("#body") ? $("#body").value : "", query: $("#query") ? $("#query").value : "" });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (code()) savedText = code().value;
+    const wanted = (location.hash || "#test").slice(1);
+    showTab($$(".panel-tab").some((tab) => tab.dataset.tab === wanted) ? wanted : "test");
+    refreshRun();
+  });
+
+  document.addEventListener("click", (event) => {
+    const tab = event.target.closest(".panel-tab");
+    if (tab) {
+      event.preventDefault();
+      showTab(tab.dataset.tab);
+      history.replaceState(null, "", `#${tab.dataset.tab}`);
+      return;
+    }
+    const starter = event.target.closest("[data-starter]");
+    if (starter) {
+      const text = document.getElementById(starter.dataset.starter).value;
+      if (code().value === text || confirm(`Replace the code in the editor with the “${starter.dataset.starterName}” template? Unsaved changes will be lost.`)) {
+        window.FunctionsEditor.setValue("code", text);
+        refreshDirty();
+      }
+      return;
+    }
+    const copy = event.target.closest("[data-copy]");
+    if (copy) {
+      const source = $(copy.dataset.copy);
+      const text = source.value !== undefined ? source.value : source.textContent;
+      navigator.clipboard.writeText(text).then(() => {
+        const label = copy.textContent;
+        copy.textContent = "Copied";
+        setTimeout(() => (copy.textContent = label), 1500);
+      });
+      return;
+    }
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      remove.closest("tr").remove();
+      refreshRun();
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    if (event.target === code()) refreshDirty();
+    if (event.target.closest("#run-form")) refreshRun();
+  });
+
+  document.addEventListener("editor:save", () => {
+    const form = $("#save-form");
+    if (form && $("#save-button")) form.requestSubmit($("#save-button"));
+  });
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+      event.preventDefault();
+      document.dispatchEvent(new CustomEvent("editor:save"));
+    }
+  });
+
+  window.addEventListener("beforeunload", (event) => {
+    if (isDirty()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt;
+    if (form.id === "save-form") sentText = code().value;
+    if (form.matches && form.matches("[data-save-payload]")) event.detail.parameters.data = currentInput();
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target.id === "save-status" && $("[data-saved]", target) && sentText !== null) {
+      savedText = sentText;
+      refreshDirty();
+    }
+    if (target.id === "run-output") {
+      const result = $("#run-result");
+      const line = result && parseInt(result.dataset.errorLine, 10);
+      window.FunctionsEditor.highlightLine("code", line || null);
+    }
+    refreshRun();
+  });
+})();

@@ -1,0 +1,131 @@
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import ResourceType
+from functions_ui.permissions.models import Role
+from tests.factories import make_function, make_member, make_workspace
+from versioning.selectors import latest_version
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CODE = """async function onTrack(event, settings) {
+  console.log('region is', settings.region);
+  if (event.properties.fail) {
+    throw new Error('asked to fail');
+  }
+  return { ...event, region: settings.region };
+}
+"""
+
+
+def replace_code(page, code):
+    editor = page.locator(".editor-main .cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    # CodeMirror auto-indents and closes brackets as a person types; insert the text as a paste.
+    page.keyboard.insert_text(code)
+
+
+def test_edit_add_a_setting_run_and_save(page, log_in, screenshot):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
+    )
+
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-editor")).to_be_visible()
+    expect(page.locator("#dirty-marker")).to_be_hidden()
+
+    replace_code(page, CODE)
+    expect(page.locator("#dirty-marker")).to_be_visible()
+
+    page.click(".panel-tab[data-tab=settings]")
+    page.fill("#settings-panel input[name=label]", "Region")
+    expect(page.locator("#settings-panel .name-preview")).to_contain_text("settings.region")
+    page.check("#settings-panel input[name=required]")
+    page.click("#settings-panel button:has-text('+ Add setting')")
+    expect(page.locator(".setting-item")).to_contain_text("settings.region")
+
+    page.click(".panel-tab[data-tab=test]")
+    expect(page.locator("#run-button")).to_be_disabled()
+    expect(page.locator("#run-disabled-reason")).to_contain_text(
+        "Fill in the test value of Region."
+    )
+    page.fill("#test-values input[name=value]", "eu-west-1")
+    page.click("#test-values button:has-text('Save')")
+    expect(page.locator("#run-button")).to_be_enabled()
+
+    page.click("#run-button")
+    result = page.locator("#run-result")
+    expect(result.locator(".status-badge")).to_have_text("Success")
+    expect(result).to_contain_text("region is eu-west-1")
+    expect(result).to_contain_text('"region": "eu-west-1"')
+    screenshot("editor-run-success")
+
+    event_editor = page.locator("#event-input .cm-content")
+    event_editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text('{"type": "track", "event": "X", "properties": {"fail": true}}')
+    page.click("#run-button")
+    expect(result.locator(".status-badge")).to_have_text("Bad Request")
+    expect(result).to_contain_text("asked to fail")
+    expect(page.locator(".editor-main .cm-error-line")).to_have_count(1)
+    expect(page.locator(".editor-main .cm-error-line")).to_contain_text(
+        "throw new Error('asked to fail');"
+    )
+    screenshot("editor-run-error")
+
+    page.locator(".editor-main .cm-content").click()
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_contain_text("Saved as version 2")
+    expect(page.locator("#dirty-marker")).to_be_hidden()
+    assert latest_version(function=function).code == CODE
+
+
+def test_invalid_json_keeps_run_disabled_with_the_reason(page, log_in):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(workspace=workspace, display_name="Mailer")
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator("#run-button")).to_be_enabled()
+    page.locator("#event-input .cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text('{"type": ')
+    expect(page.locator("#run-button")).to_be_disabled()
+    expect(page.locator("#run-disabled-reason")).to_contain_text("The event is not valid JSON")
+
+
+def test_template_replaces_code_after_confirmation(page, log_in):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(workspace=workspace, display_name="Mailer", code="// mine\n")
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    page.click(".panel-tab[data-tab=templates]")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("[data-starter='starter-destination-batch']")
+    expect(page.locator(".editor-main .cm-content")).to_contain_text("// mine")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-starter='starter-destination-batch']")
+    expect(page.locator(".editor-main .cm-content")).to_contain_text(
+        "async function onBatch(events, settings)"
+    )
+    expect(page.locator("#dirty-marker")).to_be_visible()
+
+
+def test_read_only_member_sees_the_editor_without_save(page, log_in, screenshot):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_READ_ONLY)
+    function = make_function(workspace=workspace, display_name="Mailer")
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-content")).to_have_attribute("contenteditable", "false")
+    expect(page.locator("#save-button")).to_have_count(0)
+    expect(page.locator(".editor-actions [aria-disabled=true]")).to_have_attribute(
+        "title", "Only Workspace Owners and Functions Admins can edit functions."
+    )
+    screenshot("editor-read-only")

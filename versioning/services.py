@@ -1,0 +1,189 @@
+"""Writes about versions: save, restore and the LATEST and DEPLOYED labels.
+
+Every write locks the function row first (select_for_update), so concurrent saves and restores
+of one function queue up: each sees the LATEST the previous one left, numbers stay gapless and
+a stale save is caught instead of silently overwriting a newer version.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from catalog.models import Function, FunctionSetting
+from catalog.services import validate_code_size
+from versioning.models import Label, Version, VersionLabel
+
+SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
+
+
+class StaleVersionError(Exception):
+    """The save started from a version that is no longer LATEST; `latest` is the new one."""
+
+    def __init__(self, latest: Version) -> None:
+        super().__init__(f"The function was saved since: LATEST is now v{latest.number}.")
+        self.latest = latest
+
+
+def settings_schema_of(*, function: Function) -> list[dict]:
+    """The declared settings as a version stores them: names and flags, never a value."""
+    rows = FunctionSetting.objects.filter(function=function).order_by("position", "id")
+    return [
+        dict(zip(SCHEMA_KEYS, values, strict=True)) for values in rows.values_list(*SCHEMA_KEYS)
+    ]
+
+
+def _lock(function: Function) -> Function:
+    return Function.objects.select_for_update().get(pk=function.pk)
+
+
+def _latest(function: Function) -> Version | None:
+    return Version.objects.filter(function=function, labels__label=Label.LATEST).first()
+
+
+def _label_move(*, function: Function, label: str, version: Version) -> None:
+    VersionLabel.objects.update_or_create(
+        function=function,
+        label=label,
+        defaults={"version": version, "moved_at": timezone.now()},
+    )
+
+
+def _version_append(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    code: str,
+    settings_schema: list[dict],
+    note: str = "",
+    restored_from: Version | None = None,
+) -> Version:
+    """Insert the next version of a locked function and point LATEST at it."""
+    last = Version.objects.filter(function=function).aggregate(last=Max("number"))["last"]
+    version = Version(
+        function=function,
+        number=(last or 0) + 1,
+        code=code,
+        settings_schema=settings_schema,
+        author=user if user is not None and user.is_authenticated else None,
+        author_name=user.get_username() if user is not None and user.is_authenticated else "",
+        note=note.strip()[:200],
+        restored_from=restored_from,
+    )
+    version.full_clean(exclude=["function", "author", "restored_from"])
+    version.save(force_insert=True)
+    _label_move(function=function, label=Label.LATEST, version=version)
+    return version
+
+
+def _function_code_set(
+    *, function: Function, locked: Function, code: str, user: AbstractBaseUser | None
+) -> None:
+    locked.code = code
+    locked.updated_by = user if user is not None and user.is_authenticated else None
+    locked.save(update_fields=["code", "updated_by", "updated_at"])
+    # The caller's instance reflects the save too.
+    function.code, function.updated_by, function.updated_at = (
+        locked.code,
+        locked.updated_by,
+        locked.updated_at,
+    )
+
+
+@transaction.atomic
+def version_create_initial(*, function: Function, user: AbstractBaseUser | None) -> Version:
+    """Record a new function's creation as its version 1, labelled LATEST."""
+    locked = _lock(function)
+    return _version_append(
+        function=locked,
+        user=user,
+        code=locked.code,
+        settings_schema=settings_schema_of(function=locked),
+        note="Created",
+    )
+
+
+@transaction.atomic
+def version_save(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    code: str,
+    base_version_id: str | None,
+    note: str = "",
+) -> Version | None:
+    """Save code as a new LATEST version; None if nothing changed since LATEST.
+
+    `base_version_id` is the version the editor started from; when LATEST has moved on since,
+    StaleVersionError carries the new LATEST and nothing is written. None skips the check.
+    """
+    validate_code_size(code)
+    locked = _lock(function)
+    latest = _latest(locked)
+    if base_version_id is not None and latest is not None and base_version_id != latest.id:
+        raise StaleVersionError(latest)
+    schema = settings_schema_of(function=locked)
+    if latest is not None and latest.code == code and latest.settings_schema == schema:
+        return None
+    version = _version_append(
+        function=locked, user=user, code=code, settings_schema=schema, note=note
+    )
+    _function_code_set(function=function, locked=locked, code=code, user=user)
+    return version
+
+
+def _settings_restore(*, function: Function, schema: list[dict]) -> None:
+    """Make the function's setting rows match a schema, keeping test values where they fit."""
+    existing = {
+        setting.name: setting for setting in FunctionSetting.objects.filter(function=function)
+    }
+    wanted = {item["name"] for item in schema}
+    FunctionSetting.objects.filter(function=function).exclude(name__in=wanted).delete()
+    for position, item in enumerate(schema):
+        setting = existing.get(item["name"])
+        if setting is None:
+            FunctionSetting.objects.create(
+                function=function, position=position, **{k: item[k] for k in SCHEMA_KEYS}
+            )
+            continue
+        changed_kind = setting.type != item["type"] or setting.sensitive != item["sensitive"]
+        for key in SCHEMA_KEYS[1:]:
+            setattr(setting, key, item[key])
+        setting.position = position
+        fields = ["position", *SCHEMA_KEYS[1:]]
+        if changed_kind:
+            # As setting_update does: a value typed for another type, or a plain value of a
+            # setting that became sensitive, must not survive. Values are only ever dropped.
+            setting.test_value = None
+            setting.test_value_encrypted = ""
+            fields += ["test_value", "test_value_encrypted"]
+        setting.save(update_fields=fields)
+
+
+@transaction.atomic
+def version_restore(
+    *, version: Version, user: AbstractBaseUser | None, note: str | None = None
+) -> Version:
+    """Copy `version` into a new LATEST version and make the function match it; deploy nothing."""
+    function = version.function
+    locked = _lock(function)
+    _settings_restore(function=locked, schema=version.settings_schema)
+    restored = _version_append(
+        function=locked,
+        user=user,
+        code=version.code,
+        settings_schema=settings_schema_of(function=locked),
+        note=note if note is not None else f"Restored v{version.number}",
+        restored_from=version,
+    )
+    _function_code_set(function=function, locked=locked, code=version.code, user=user)
+    return restored
+
+
+@transaction.atomic
+def version_mark_deployed(*, version: Version) -> None:
+    """Point DEPLOYED at `version` (called by deploys, in their own transaction or not)."""
+    locked = _lock(version.function)
+    _label_move(function=locked, label=Label.DEPLOYED, version=version)
