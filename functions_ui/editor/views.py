@@ -54,9 +54,13 @@ def edit(request: HttpRequest, function_id: str) -> HttpResponse:
         if function.type_slug == "source" and can_edit
         else None
     )
+    latest = version_selectors.latest_version(function=function)
     context = {
         "function": function,
-        "latest": version_selectors.latest_version(function=function),
+        "latest": latest,
+        "undo": version_selectors.undo_offer(
+            session=request.session, function=function, latest_id=latest.id if latest else None
+        ),
         "can_edit": can_edit,
         "edit_denied_reason": denied_reason("function.edit"),
         **selectors.settings_panel_context(function=function, access=request.access),

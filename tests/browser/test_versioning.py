@@ -72,7 +72,10 @@ def test_history_compare_restore_and_undo(page, log_in, screenshot, live_server)
     expect(page.locator(".restore-effects")).to_contain_text("stays on v2")
     screenshot("versioning-restore-confirm")
     page.click("button:has-text('Restore')")
-    page.wait_for_url(lambda url: "/versions/" not in url)
+    page.wait_for_url(lambda url: url.endswith("/edit/"))
+    # The editor opens on the restored code, with an Undo banner.
+    expect(page.locator(".editor-main .cm-content")).to_contain_text("https://example.com/track")
+    expect(page.locator("main > .undo-banner")).to_contain_text("Restored as v3")
 
     page.goto(history_url)
     entries = page.locator(".version-entry")

@@ -90,3 +90,18 @@ def test_read_only_member_cannot_save(client, login_as, function):
     assert client.post(url, {"code": "// sneaky"}).status_code == 403
     function.refresh_from_db()
     assert "sneaky" not in function.code
+
+
+def test_editor_offers_undo_right_after_a_restore(client, login_as, function):
+    user = login_as()
+    first = latest_version(function=function)
+    version_save(function=function, user=user, code="// v2\n", base_version_id=first.id)
+    restore_url = reverse(
+        "versioning:restore", args=[function.workspace.slug, function.public_id, first.id]
+    )
+    response = client.post(restore_url, follow=True)
+    content = response.content.decode()
+    assert response.redirect_chain[-1][0].endswith(f"/functions/{function.public_id}/edit/")
+    assert "Restored as <strong>v3</strong>" in content
+    assert "async function onTrack(e)" in content
+    assert reverse("versioning:undo", args=[function.workspace.slug, function.public_id]) in content
