@@ -11,7 +11,11 @@ from django.test.utils import setup_databases, teardown_databases
 from functions_ui.bench.rows import BenchRow, format_table
 
 # Each module exposes `run() -> list[BenchRow]`; later features add theirs here.
-BENCH_MODULES = ("catalog.benchmarks",)
+BENCH_MODULES = (
+    "catalog.benchmarks",
+    "versioning.benchmarks",
+    "functions_ui.runtime.benchmarks",
+)
 
 
 class Command(BaseCommand):
