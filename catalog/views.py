@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from catalog import selectors, services
-from catalog.forms import BuildForm, FunctionConfigureForm
+from catalog.forms import BuildForm, FunctionConfigureForm, add_service_errors
 from catalog.models import ResourceType
 from catalog.starters import default_code
 from functions_ui.permissions.policy import denied_reason, require
@@ -136,8 +136,7 @@ def function_create_configure(request: HttpRequest, type_slug: str) -> HttpRespo
                 code=form.cleaned_data["code"],
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Function “{function.display_name}” created.")
             return redirect(function)

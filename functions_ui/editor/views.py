@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from catalog import services as catalog_services
+from catalog.forms import add_service_errors
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
 from functions_ui.editor import selectors, services
@@ -178,8 +179,7 @@ def setting_add(request: HttpRequest, function_id: str) -> HttpResponse:
         try:
             catalog_services.setting_create(function=function, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
     if form.errors:
         return _settings_response(request, function, add_form=form)
     return _settings_response(request, function)
@@ -206,8 +206,7 @@ def setting_edit(request: HttpRequest, function_id: str, setting_id: int) -> Htt
         try:
             catalog_services.setting_update(setting=setting, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
     if form.errors:
         return _settings_response(request, function, edit_setting=setting, edit_form=form)
     return _settings_response(request, function)
