@@ -12,6 +12,7 @@ from django.db.models import Max
 
 from catalog.models import (
     ID_PREFIXES,
+    SETTING_NAME_PATTERN,
     Function,
     FunctionSetting,
     ResourceType,
@@ -21,6 +22,8 @@ from catalog.models import (
 from catalog.secrets import encrypt_value
 from catalog.selectors import function_name_taken
 from catalog.starters import default_code
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from functions_ui.workspaces.models import Workspace
 
 CODE_MAX_BYTES = 256 * 1024
@@ -42,8 +45,13 @@ def function_create(
     description: str = "",
     logo_url: str = "",
     code: str | None = None,
+    settings: list[dict] | None = None,
 ) -> Function:
-    """Create a function of a workspace, starting from its type's template when no code is given."""
+    """Create a function of a workspace, starting from its type's template when no code is given.
+
+    `settings` declares its settings up front (as `function_settings_replace` takes them), so
+    that version 1 records them.
+    """
     display_name = display_name.strip()
     if resource_type not in ResourceType.values:
         raise ValidationError({"resource_type": f"Unknown function type {resource_type!r}."})
@@ -63,13 +71,24 @@ def function_create(
         updated_by=user,
     )
     function.full_clean()
+    settings = validate_settings_schema(settings or [])
     # Imported here: versioning's services build on this module.
     from versioning.services import version_create_initial
 
     try:
         with transaction.atomic():
             function.save()
-            version_create_initial(function=function, user=user)
+            if settings:
+                function_settings_sync(function=function, schema=settings)
+            version = version_create_initial(function=function, user=user)
+            audit_record(
+                workspace=workspace,
+                user=user,
+                action=AuditAction.FUNCTION_CREATE,
+                target=function,
+                details={"type": function.get_resource_type_display()},
+                versions=(version.id,),
+            )
     except IntegrityError as error:
         # Two creates raced past the name check; the constraint caught the second.
         raise ValidationError(
@@ -78,14 +97,86 @@ def function_create(
     return function
 
 
+def function_update(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    display_name: str | None = None,
+    description: str | None = None,
+    logo_url: str | None = None,
+) -> Function:
+    """Change a function's name, description or logo; None leaves a field as it is.
+
+    Code goes through versioning's `version_save`, never through here.
+    """
+    if display_name is not None:
+        display_name = display_name.strip()
+        if function_name_taken(
+            workspace=function.workspace, display_name=display_name, exclude_pk=function.pk
+        ):
+            raise ValidationError({"display_name": "A function with this name already exists."})
+        function.display_name = display_name
+    if description is not None:
+        function.description = description.strip()
+    if logo_url is not None:
+        function.logo_url = logo_url.strip()
+    function.updated_by = user if user is not None and user.is_authenticated else None
+    function.full_clean()
+    try:
+        with transaction.atomic():
+            function.save(
+                update_fields=[
+                    "display_name",
+                    "description",
+                    "logo_url",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
+            changed = {
+                "display_name": display_name,
+                "description": description,
+                "logo_url": logo_url,
+            }
+            audit_record(
+                workspace=function.workspace,
+                user=user,
+                action=AuditAction.FUNCTION_UPDATE,
+                target=function,
+                details={"fields": [name for name, value in changed.items() if value is not None]},
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            {"display_name": "A function with this name already exists."}
+        ) from error
+    return function
+
+
+@transaction.atomic
 def function_delete(*, function: Function) -> None:
     """Delete a function with its settings."""
+    audit_record(
+        workspace=function.workspace,
+        action=AuditAction.FUNCTION_DELETE,
+        target=function,
+        details={"type": function.get_resource_type_display()},
+    )
     function.delete()
 
 
 # Settings -----------------------------------------------------------------------------------
 
 SETTING_LIMIT = 50
+
+
+def _settings_change_record(*, function: Function, **details: object) -> None:
+    """Audit a settings change by setting name; a value never goes into the trail."""
+    audit_record(
+        workspace=function.workspace,
+        action=AuditAction.SETTINGS_CHANGE,
+        target=function,
+        details=details,
+    )
 
 
 def setting_name_from_label(label: str) -> str:
@@ -144,6 +235,7 @@ def setting_create(
     )
     setting.full_clean()
     setting.save()
+    _settings_change_record(function=function, change="added", setting=name)
     return setting
 
 
@@ -159,6 +251,15 @@ def setting_update(
 ) -> FunctionSetting:
     """Change a setting; a changed type or sensitivity drops its test value rather than show it."""
     label, name = _setting_fields(function=setting.function, label=label, exclude_pk=setting.pk)
+    new_values = {
+        "label": label,
+        "type": type,
+        "description": description.strip(),
+        "required": required,
+        "sensitive": sensitive,
+    }
+    changed = [field for field, value in new_values.items() if getattr(setting, field) != value]
+    old_name = setting.name
     if type != setting.type or sensitive != setting.sensitive:
         setting.test_value = None
         setting.test_value_encrypted = ""
@@ -170,10 +271,109 @@ def setting_update(
     )
     setting.full_clean()
     setting.save()
+    if changed:
+        details = {"change": "changed", "setting": name, "fields": changed}
+        if old_name != name:
+            details["renamed_from"] = old_name
+        _settings_change_record(function=setting.function, **details)
     return setting
 
 
+SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
+
+
+def validate_settings_schema(schema: list[dict]) -> list[dict]:
+    """Check a whole list of declared settings; return it normalised, or raise ValidationError.
+
+    Each item has `name`, `label`, `type` and optionally `description`, `required` and
+    `sensitive`; names are camelCase and unique.
+    """
+    if len(schema) > SETTING_LIMIT:
+        raise ValidationError(
+            {"settings": f"A function can have at most {SETTING_LIMIT} settings."}
+        )
+    cleaned: list[dict] = []
+    seen: set[str] = set()
+    for index, item in enumerate(schema):
+        name = str(item.get("name", "")).strip()
+        label = str(item.get("label", "")).strip()
+        where = f"Setting {index + 1}"
+        if not re.match(SETTING_NAME_PATTERN, name) or len(name) > 100:
+            raise ValidationError(
+                {
+                    "settings": f"{where}: the name must be camelCase letters and digits, "
+                    "starting with a lowercase letter, at most 100 characters."
+                }
+            )
+        if name in seen:
+            raise ValidationError({"settings": f"{where}: another setting is named “{name}”."})
+        if not label or len(label) > 100:
+            raise ValidationError({"settings": f"{where}: the label needs 1 to 100 characters."})
+        if item.get("type") not in SettingType.values:
+            raise ValidationError(
+                {"settings": f"{where}: the type must be one of {', '.join(SettingType.values)}."}
+            )
+        seen.add(name)
+        cleaned.append(
+            {
+                "name": name,
+                "label": label,
+                "description": str(item.get("description") or "").strip(),
+                "type": item["type"],
+                "required": bool(item.get("required", False)),
+                "sensitive": bool(item.get("sensitive", False)),
+            }
+        )
+    return cleaned
+
+
+def function_settings_sync(*, function: Function, schema: list[dict]) -> None:
+    """Make the function's setting rows match a checked schema, keeping fitting test values.
+
+    The schema is trusted: one `validate_settings_schema` returned, or a version recorded.
+    """
+    existing = {
+        setting.name: setting for setting in FunctionSetting.objects.filter(function=function)
+    }
+    wanted = {item["name"] for item in schema}
+    FunctionSetting.objects.filter(function=function).exclude(name__in=wanted).delete()
+    for position, item in enumerate(schema):
+        setting = existing.get(item["name"])
+        if setting is None:
+            FunctionSetting.objects.create(
+                function=function, position=position, **{k: item[k] for k in SCHEMA_KEYS}
+            )
+            continue
+        changed_kind = setting.type != item["type"] or setting.sensitive != item["sensitive"]
+        for key in SCHEMA_KEYS[1:]:
+            setattr(setting, key, item[key])
+        setting.position = position
+        fields = ["position", *SCHEMA_KEYS[1:]]
+        if changed_kind:
+            # As setting_update does: a value typed for another type, or a plain value of a
+            # setting that became sensitive, must not survive. Values are only ever dropped.
+            setting.test_value = None
+            setting.test_value_encrypted = ""
+            fields += ["test_value", "test_value_encrypted"]
+        setting.save(update_fields=fields)
+
+
+@transaction.atomic
+def function_settings_replace(*, function: Function, settings: list[dict]) -> None:
+    """Replace a function's declared settings with this list, matched by name.
+
+    Settings kept by name keep their test value unless their type or sensitivity changed.
+    """
+    schema = validate_settings_schema(settings)
+    function_settings_sync(function=function, schema=schema)
+    _settings_change_record(
+        function=function, change="replaced", settings=[item["name"] for item in schema]
+    )
+
+
+@transaction.atomic
 def setting_delete(*, setting: FunctionSetting) -> None:
+    _settings_change_record(function=setting.function, change="removed", setting=setting.name)
     setting.delete()
 
 
@@ -187,6 +387,14 @@ def setting_move(*, setting: FunctionSetting, offset: int) -> None:
     for position, item in enumerate(ordered):
         if item.position != position:
             FunctionSetting.objects.filter(pk=item.pk).update(position=position)
+    if target == index:
+        return
+    _settings_change_record(
+        function=setting.function,
+        change="moved",
+        setting=setting.name,
+        direction="up" if offset < 0 else "down",
+    )
 
 
 def parse_setting_value(setting_type: str, raw: str | bool | list | dict | None) -> object:
@@ -214,6 +422,7 @@ def parse_setting_value(setting_type: str, raw: str | bool | list | dict | None)
     return "" if raw is None else str(raw)
 
 
+@transaction.atomic
 def setting_test_value_set(
     *, setting: FunctionSetting, raw: str | bool | list | dict | None
 ) -> None:
@@ -225,9 +434,15 @@ def setting_test_value_set(
     else:
         setting.test_value = value
     setting.save(update_fields=["test_value", "test_value_encrypted"])
+    _settings_change_record(
+        function=setting.function, change="test value set", setting=setting.name
+    )
 
 
 def setting_test_value_clear(*, setting: FunctionSetting) -> None:
     setting.test_value = None
     setting.test_value_encrypted = ""
     setting.save(update_fields=["test_value", "test_value_encrypted"])
+    _settings_change_record(
+        function=setting.function, change="test value cleared", setting=setting.name
+    )

@@ -42,12 +42,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "functions_ui.workspaces",
     "functions_ui.permissions",
+    "functions_ui.audit",
     "functions_ui.devserver",
     "functions_ui.runtime",
     "functions_ui.editor",
     "functions_ui.bench",
     "catalog",
     "versioning",
+    "functions_ui.deploys",
+    "functions_ui.api",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Audit: each request acts "through the UI" as its user; refused writes are recorded.
+    "functions_ui.audit.middleware.AuditContextMiddleware",
+    "functions_ui.permissions.middleware.AccessDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "functions_ui.urls"
@@ -75,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "functions_ui.permissions.context_processors.workspace_access",
             ],
         },
     },
@@ -140,6 +147,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Deploys, instances and event delivery (functions_ui/deploys).
+# Public base of instance webhook URLs, e.g. "https://functions.example.com"; empty: the
+# host of the request that shows the URL. Code calling these hosts' /hooks/ cannot deploy.
+DEPLOYS_WEBHOOK_BASE_URL = os.environ.get("DEPLOYS_WEBHOOK_BASE_URL", "")
+# A deploy queued or running this long without finishing no longer holds later ones back.
+DEPLOYS_STALE_SECONDS = int(os.environ.get("DEPLOYS_STALE_SECONDS", "300"))
+# Retry-After of a webhook answered 503 because the queue is unreachable.
+DEPLOYS_WEBHOOK_RETRY_AFTER = int(os.environ.get("DEPLOYS_WEBHOOK_RETRY_AFTER", "10"))
+# onBatch: up to this many events, or whatever arrived within the window.
+DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "20"))
+DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECONDS", "10"))
+# Segment's retry policy: randomized exponential backoff, the first wait 1-3 minutes, at
+# most 20 minutes apart; sources try 6 times, destinations keep trying for 4 hours.
+DELIVERY_RETRY_FIRST_MIN_SECONDS = float(os.environ.get("DELIVERY_RETRY_FIRST_MIN_SECONDS", "60"))
+DELIVERY_RETRY_FIRST_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_FIRST_MAX_SECONDS", "180"))
+DELIVERY_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "1200"))
+DELIVERY_SOURCE_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_SOURCE_MAX_ATTEMPTS", "6"))
+DELIVERY_RETRY_WINDOW_SECONDS = float(os.environ.get("DELIVERY_RETRY_WINDOW_SECONDS", "14400"))
+DELIVERY_ERRORS_KEPT = int(os.environ.get("DELIVERY_ERRORS_KEPT", "100"))
+# Unacknowledged tasks (acks_late) of a worker that died go back to the queue after this
+# long; it must exceed the longest retry countdown (20 minutes).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+
+# The public API (functions_ui/api): requests each token may make per window, counted in
+# Redis at REDIS_URL. When Redis cannot be reached the API serves requests uncounted.
+API_RATE_LIMIT_REQUESTS = int(os.environ.get("API_RATE_LIMIT_REQUESTS", "600"))
+API_RATE_LIMIT_WINDOW_SECONDS = int(os.environ.get("API_RATE_LIMIT_WINDOW_SECONDS", "60"))
+API_RATE_LIMIT_ENABLED = env_bool("API_RATE_LIMIT_ENABLED", True)
+# Page size of list endpoints when the request names none, and the largest allowed.
+API_PAGE_SIZE_DEFAULT = int(os.environ.get("API_PAGE_SIZE_DEFAULT", "200"))
+API_PAGE_SIZE_MAX = int(os.environ.get("API_PAGE_SIZE_MAX", "1000"))
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

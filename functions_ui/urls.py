@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from functions_ui import views
+from functions_ui.api import urls as api_urls
+from functions_ui.deploys import views as deploy_views
 from functions_ui.editor import views as editor_views
 
 urlpatterns = [
@@ -20,6 +22,18 @@ urlpatterns = [
         "w/<slug:workspace_slug>/functions/<str:function_id>/edit/",
         include("functions_ui.editor.urls"),
     ),
+    path("w/<slug:workspace_slug>/members/", include("functions_ui.permissions.urls")),
+    path("w/<slug:workspace_slug>/audit/", include("functions_ui.audit.urls")),
+    # The public API: token-authenticated JSON, every answer in Segment's envelope.
+    path("api/v1/", include(api_urls.api_v1_patterns)),
+    path("api/", include((api_urls.site_patterns, "api"))),
+    path(
+        "w/<slug:workspace_slug>/settings/api-tokens/",
+        include((api_urls.token_patterns, "api_tokens")),
+    ),
     # A function's test webhook is public: its unguessable token is the credential.
     path("hooks/test/<str:token>/", editor_views.webhook_capture, name="webhook_capture"),
+    path("w/<slug:workspace_slug>/", include("functions_ui.deploys.urls")),
+    # A source instance's webhook: public too, its token likewise the credential.
+    path("hooks/<str:token>", deploy_views.webhook, name="instance_webhook"),
 ]

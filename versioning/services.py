@@ -13,7 +13,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.models import Function, FunctionSetting
-from catalog.services import validate_code_size
+from catalog.services import function_settings_sync, validate_code_size
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from versioning.models import Label, Version, VersionLabel
 
 SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
@@ -131,35 +133,20 @@ def version_save(
         function=locked, user=user, code=code, settings_schema=schema, note=note
     )
     _function_code_set(function=function, locked=locked, code=code, user=user)
+    audit_record(
+        workspace=locked.workspace,
+        user=user,
+        action=AuditAction.FUNCTION_SAVE,
+        target=locked,
+        details={"version": version.label, **({"note": version.note} if version.note else {})},
+        versions=(latest.id if latest else None, version.id),
+    )
     return version
 
 
 def _settings_restore(*, function: Function, schema: list[dict]) -> None:
     """Make the function's setting rows match a schema, keeping test values where they fit."""
-    existing = {
-        setting.name: setting for setting in FunctionSetting.objects.filter(function=function)
-    }
-    wanted = {item["name"] for item in schema}
-    FunctionSetting.objects.filter(function=function).exclude(name__in=wanted).delete()
-    for position, item in enumerate(schema):
-        setting = existing.get(item["name"])
-        if setting is None:
-            FunctionSetting.objects.create(
-                function=function, position=position, **{k: item[k] for k in SCHEMA_KEYS}
-            )
-            continue
-        changed_kind = setting.type != item["type"] or setting.sensitive != item["sensitive"]
-        for key in SCHEMA_KEYS[1:]:
-            setattr(setting, key, item[key])
-        setting.position = position
-        fields = ["position", *SCHEMA_KEYS[1:]]
-        if changed_kind:
-            # As setting_update does: a value typed for another type, or a plain value of a
-            # setting that became sensitive, must not survive. Values are only ever dropped.
-            setting.test_value = None
-            setting.test_value_encrypted = ""
-            fields += ["test_value", "test_value_encrypted"]
-        setting.save(update_fields=fields)
+    function_settings_sync(function=function, schema=schema)
 
 
 @transaction.atomic
@@ -169,6 +156,7 @@ def version_restore(
     """Copy `version` into a new LATEST version and make the function match it; deploy nothing."""
     function = version.function
     locked = _lock(function)
+    previous = _latest(locked)
     _settings_restore(function=locked, schema=version.settings_schema)
     restored = _version_append(
         function=locked,
@@ -179,11 +167,37 @@ def version_restore(
         restored_from=version,
     )
     _function_code_set(function=function, locked=locked, code=version.code, user=user)
+    audit_record(
+        workspace=locked.workspace,
+        user=user,
+        action=AuditAction.VERSION_RESTORE,
+        target=locked,
+        details={"restored": version.label, "as": restored.label, "note": restored.note},
+        versions=(previous.id if previous else None, restored.id),
+    )
     return restored
 
 
 @transaction.atomic
-def version_mark_deployed(*, version: Version) -> None:
-    """Point DEPLOYED at `version` (called by deploys, in their own transaction or not)."""
+def version_mark_deployed(
+    *,
+    version: Version,
+    user: AbstractBaseUser | None = None,
+    details: dict | None = None,
+) -> None:
+    """Point DEPLOYED at `version` (called by deploys, in their own transaction or not).
+
+    `user` is who asked for the deploy (else the audit context's) and `details` what the
+    audit trail should add, such as the instances reached.
+    """
     locked = _lock(version.function)
+    previous = Version.objects.filter(function=locked, labels__label=Label.DEPLOYED).first()
     _label_move(function=locked, label=Label.DEPLOYED, version=version)
+    audit_record(
+        workspace=locked.workspace,
+        user=user,
+        action=AuditAction.FUNCTION_DEPLOY,
+        target=locked,
+        details={"version": version.label, **(details or {})},
+        versions=(previous.id if previous else None, version.id),
+    )

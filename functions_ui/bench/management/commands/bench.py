@@ -15,6 +15,8 @@ BENCH_MODULES = (
     "catalog.benchmarks",
     "versioning.benchmarks",
     "functions_ui.runtime.benchmarks",
+    "functions_ui.api.benchmarks",
+    "functions_ui.deploys.benchmarks",
 )
 
 

@@ -1,0 +1,324 @@
+"""Deploys, the instances that run a function's deployed code, and what those runs left.
+
+An instance is one use of a function: a source with its own webhook URL, a destination
+connected to sources, or an insert function in front of a destination. Each instance runs
+the version its last deploy switched it to, never the function's unsaved or LATEST code.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from catalog.models import BASE62
+
+TOKEN_BYTES = 32
+
+
+def new_instance_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(BASE62) for _ in range(22))
+
+
+def new_webhook_token() -> str:
+    """An unguessable token: the webhook URL's only credential."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class DeployStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_DEPLOY_STATUSES = (DeployStatus.QUEUED, DeployStatus.RUNNING)
+
+
+class InstanceBase(models.Model):
+    """What every kind of instance has: a name, setting values and the version it runs."""
+
+    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    version = models.ForeignKey(
+        "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Values of non-sensitive settings, by setting name.
+    setting_values = models.JSONField(default=dict, blank=True)
+    # Sensitive values by setting name, each a catalog.secrets token: never plaintext here.
+    secret_values = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceInstance(InstanceBase):
+    """A source created from a source function; its webhook URL feeds `onRequest`."""
+
+    ID_PREFIX = "src_"
+    kind = "source"
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="source_instances"
+    )
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)
+    token_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(InstanceBase.Meta):
+        pass
+
+
+class DestinationInstance(InstanceBase):
+    """A destination function connected to sources: each of their events runs a handler."""
+
+    ID_PREFIX = "dst_"
+    kind = "destination"
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="destination_instances"
+    )
+    sources = models.ManyToManyField(SourceInstance, related_name="destinations", blank=True)
+
+    class Meta(InstanceBase.Meta):
+        pass
+
+
+class InsertInstance(InstanceBase):
+    """An insert function in front of one destination instance (one insert per destination)."""
+
+    ID_PREFIX = "ins_"
+    kind = "insert"
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="insert_instances"
+    )
+    destination = models.OneToOneField(
+        DestinationInstance, on_delete=models.CASCADE, related_name="insert"
+    )
+
+    class Meta(InstanceBase.Meta):
+        pass
+
+
+INSTANCE_MODELS: dict[str, type[InstanceBase]] = {
+    "source": SourceInstance,
+    "destination": DestinationInstance,
+    "insert": InsertInstance,
+}
+
+
+class Deploy(models.Model):
+    """One request to run a version on some instances of a function, and how it went."""
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="deploys"
+    )
+    version = models.ForeignKey(
+        "versioning.Version", on_delete=models.CASCADE, related_name="deploys"
+    )
+    status = models.CharField(
+        max_length=16, choices=DeployStatus.choices, default=DeployStatus.QUEUED
+    )
+    # "All instances" as chosen; the instance lists below are fixed when the deploy starts.
+    target_all = models.BooleanField(default=True)
+    source_instances = models.ManyToManyField(SourceInstance, blank=True, related_name="+")
+    destination_instances = models.ManyToManyField(
+        DestinationInstance, blank=True, related_name="+"
+    )
+    insert_instances = models.ManyToManyField(InsertInstance, blank=True, related_name="+")
+    is_rollback = models.BooleanField(default=False)
+    message = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["function", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeployStatus.values), name="deploy_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deploy {self.pk} of {self.function_id}: {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_DEPLOY_STATUSES
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return int((self.finished_at - self.created_at).total_seconds() * 1000)
+
+
+class RunStatus(models.TextChoices):
+    """Where one run of an event (or a webhook request) stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DELIVERED = "delivered", "Delivered"
+    FILTERED = "filtered", "Filtered at insert function"
+    UNSUPPORTED = "unsupported", "Unsupported event type"
+    REJECTED = "rejected", "Rejected"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+FINAL_RUN_STATUSES = (
+    RunStatus.DELIVERED,
+    RunStatus.FILTERED,
+    RunStatus.UNSUPPORTED,
+    RunStatus.REJECTED,
+    RunStatus.FAILED,
+)
+
+
+class SourceRun(models.Model):
+    """One webhook request a source instance accepted, once a worker has run it."""
+
+    instance = models.ForeignKey(SourceInstance, on_delete=models.CASCADE, related_name="runs")
+    # Given at intake: a redelivered task finds its run here instead of running twice.
+    request_id = models.CharField(max_length=32, unique=True)
+    version = models.ForeignKey(
+        "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    category = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
+    error = models.JSONField(null=True, blank=True)
+    logs = models.JSONField(default=list, blank=True)
+    duration_ms = models.FloatField(default=0.0)
+    received_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["instance", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Run {self.request_id}: {self.status}"
+
+
+class SourceEvent(models.Model):
+    """An event a source instance's `onRequest` emitted: the instance's event log."""
+
+    instance = models.ForeignKey(SourceInstance, on_delete=models.CASCADE, related_name="events")
+    run = models.ForeignKey(SourceRun, on_delete=models.CASCADE, related_name="events")
+    index = models.PositiveIntegerField()
+    type = models.CharField(max_length=16)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["instance", "-id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="sourceevent_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} event {self.pk}"
+
+
+class Delivery(models.Model):
+    """One event on its way to one destination instance, through its insert function."""
+
+    destination = models.ForeignKey(
+        DestinationInstance, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(SourceEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    category = models.CharField(max_length=40, blank=True)
+    # Where a final error happened: "insert" or "destination".
+    stage = models.CharField(max_length=16, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    batch_key = models.CharField(max_length=32, blank=True)
+    version = models.ForeignKey(
+        "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    error = models.JSONField(null=True, blank=True)
+    # Function logs are kept for failed runs only, as in Segment's Event Delivery.
+    logs = models.JSONField(default=list, blank=True)
+    duration_ms = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(default=timezone.now)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["destination", "status"]),
+            models.Index(fields=["destination", "-id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["destination", "event"], name="delivery_unique_event"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RunStatus.values), name="delivery_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk}: {self.status}"
+
+
+class InstanceError(models.Model):
+    """A final error of an instance's run, for its Errors view (the newest 100 are kept)."""
+
+    source = models.ForeignKey(
+        SourceInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="errors"
+    )
+    destination = models.ForeignKey(
+        DestinationInstance,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="errors",
+    )
+    category = models.CharField(max_length=40)
+    name = models.CharField(max_length=120, blank=True)
+    message = models.TextField(blank=True)
+    stage = models.CharField(max_length=16, blank=True)
+    event_type = models.CharField(max_length=16, blank=True)
+    logs = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(source__isnull=False, destination__isnull=True)
+                | models.Q(source__isnull=True, destination__isnull=False),
+                name="instanceerror_one_instance",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.message[:40]}"

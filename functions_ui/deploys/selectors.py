@@ -1,0 +1,212 @@
+"""Reads about deploys and instances: overviews, timelines, event logs and deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from catalog.models import Function, FunctionSetting, ResourceType
+from catalog.secrets import MASK
+from functions_ui.deploys.models import (
+    ACTIVE_DEPLOY_STATUSES,
+    INSTANCE_MODELS,
+    Delivery,
+    Deploy,
+    DestinationInstance,
+    InsertInstance,
+    InstanceBase,
+    InstanceError,
+    RunStatus,
+    SourceEvent,
+    SourceInstance,
+)
+from functions_ui.permissions.policy import MemberAccess, require
+from functions_ui.workspaces.models import Workspace
+from versioning.models import Version
+from versioning.selectors import deployed_version, latest_version
+
+TIMELINE_LENGTH = 20
+INSTANCE_MODEL_BY_TYPE = {
+    ResourceType.SOURCE: SourceInstance,
+    ResourceType.DESTINATION: DestinationInstance,
+    ResourceType.INSERT_DESTINATION: InsertInstance,
+}
+DELIVERY_FILTERS = ("delivered", "filtered", "unsupported", "rejected", "retrying", "failed")
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    instance: InstanceBase
+    behind: int  # how many versions LATEST is ahead of the instance's version
+
+
+@dataclass(frozen=True)
+class DeployOverview:
+    function: Function
+    latest: Version | None
+    deployed: Version | None
+    instances: list[InstanceRow]
+    mixed_versions: bool
+    deploys: list[Deploy]
+    active: Deploy | None
+
+    @property
+    def current(self) -> Deploy | None:
+        """The deploy whose status the page shows: the running one, else the newest."""
+        return self.active or (self.deploys[0] if self.deploys else None)
+
+
+def _instances(function: Function) -> QuerySet[InstanceBase]:
+    model = INSTANCE_MODEL_BY_TYPE[ResourceType(function.resource_type)]
+    return (
+        model.objects.filter(function=function)
+        .select_related("version")
+        .defer("version__code", "version__settings_schema")
+        .order_by("name", "id")
+    )
+
+
+def instance_rows(*, function: Function, latest: Version | None) -> list[InstanceRow]:
+    """The function's instances with how far each one's version is behind LATEST."""
+    rows = []
+    for instance in _instances(function):
+        number = instance.version.number if instance.version else 0
+        rows.append(InstanceRow(instance, max((latest.number if latest else 0) - number, 0)))
+    return rows
+
+
+def deploy_timeline(*, function: Function, limit: int = TIMELINE_LENGTH) -> list[Deploy]:
+    """The function's newest deploys first, with their versions (not their code)."""
+    return list(
+        Deploy.objects.filter(function=function)
+        .select_related("version")
+        .defer("version__code", "version__settings_schema")
+        .order_by("-id")[:limit]
+    )
+
+
+def deploy_overview(*, function: Function) -> DeployOverview:
+    """Everything the function's deploys page shows."""
+    latest = latest_version(function=function)
+    rows = instance_rows(function=function, latest=latest)
+    deploys = deploy_timeline(function=function)
+    active = next((d for d in deploys if d.status in ACTIVE_DEPLOY_STATUSES), None)
+    return DeployOverview(
+        function=function,
+        latest=latest,
+        deployed=deployed_version(function=function),
+        instances=rows,
+        mixed_versions=len({row.instance.version_id for row in rows}) > 1,
+        deploys=deploys,
+        active=active,
+    )
+
+
+def deploy_get_for_function(*, function: Function, deploy_id: int | str) -> Deploy:
+    deploy = (
+        Deploy.objects.filter(function=function, pk=deploy_id).select_related("version").first()
+        if str(deploy_id).isdigit()
+        else None
+    )
+    if deploy is None:
+        raise Http404("No such deploy.")
+    return deploy
+
+
+def deploy_latest(*, function: Function) -> Deploy | None:
+    deploys = Deploy.objects.filter(function=function).select_related("version")
+    return deploys.order_by("-id").first()
+
+
+def instance_get_for_user(
+    *,
+    workspace: Workspace,
+    access: MemberAccess,
+    instance_id: str,
+    action: str = "function.view",
+) -> InstanceBase:
+    """An instance of the workspace whose function the member may see (else 404)."""
+    model = next((m for m in INSTANCE_MODELS.values() if instance_id.startswith(m.ID_PREFIX)), None)
+    instance = None
+    if model is not None:
+        instance = (
+            model.objects.filter(public_id=instance_id, function__workspace=workspace)
+            .select_related("function__workspace", "version")
+            .first()
+        )
+    if instance is None or not access.can("function.view", instance.function):
+        raise Http404("No such instance.")
+    require(access, action, instance.function)
+    return instance
+
+
+def source_choices(*, workspace: Workspace) -> list[SourceInstance]:
+    """Source instances a destination can connect to."""
+    return list(
+        SourceInstance.objects.filter(function__workspace=workspace)
+        .select_related("function")
+        .order_by("name")
+    )
+
+
+def destination_choices(*, workspace: Workspace) -> list[DestinationInstance]:
+    """Destination instances without an insert function yet."""
+    return list(
+        DestinationInstance.objects.filter(function__workspace=workspace, insert__isnull=True)
+        .select_related("function")
+        .order_by("name")
+    )
+
+
+def instance_settings_rows(*, instance: InstanceBase) -> list[dict[str, Any]]:
+    """The instance's settings for display: sensitive values only ever as the mask."""
+    rows = []
+    for setting in FunctionSetting.objects.filter(function_id=instance.function_id).order_by(
+        "position", "id"
+    ):
+        if setting.sensitive:
+            shown = MASK if setting.name in instance.secret_values else ""
+        else:
+            value = instance.setting_values.get(setting.name)
+            shown = value
+        rows.append({"setting": setting, "value": shown, "is_set": shown not in (None, "")})
+    return rows
+
+
+def source_event_list(*, instance: SourceInstance, limit: int = 50) -> list[SourceEvent]:
+    return list(SourceEvent.objects.filter(instance=instance).order_by("-id")[:limit])
+
+
+def delivery_counts(*, destination: DestinationInstance) -> dict[str, int]:
+    """How many deliveries of the destination are in each state (one query)."""
+    return Delivery.objects.filter(destination=destination).aggregate(
+        total=Count("id"),
+        **{name: Count("id", filter=Q(status=name)) for name in DELIVERY_FILTERS},
+        waiting=Count("id", filter=Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])),
+    )
+
+
+def delivery_list(
+    *, destination: DestinationInstance, status: str = "", limit: int = 50
+) -> list[Delivery]:
+    deliveries = (
+        Delivery.objects.filter(destination=destination)
+        .select_related("event", "version")
+        .defer("version__code", "version__settings_schema")
+    )
+    if status in DELIVERY_FILTERS:
+        deliveries = deliveries.filter(status=status)
+    return list(deliveries.order_by("-id")[:limit])
+
+
+def error_list(*, instance: InstanceBase, limit: int = 100) -> list[InstanceError]:
+    if isinstance(instance, SourceInstance):
+        errors = InstanceError.objects.filter(source=instance)
+    elif isinstance(instance, DestinationInstance):
+        errors = InstanceError.objects.filter(destination=instance)
+    else:
+        errors = InstanceError.objects.filter(destination_id=instance.destination_id)
+    return list(errors.order_by("-id")[:limit])

@@ -1,0 +1,456 @@
+"""Deploys and instances pages, the editor's Save & Deploy, and the public webhook intake."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from catalog.models import Function, FunctionSetting, ResourceType, SettingType
+from catalog.selectors import function_get_for_user
+from functions_ui.deploys import selectors, services
+from functions_ui.deploys.delivery import QueueUnavailable, webhook_enqueue
+from functions_ui.deploys.models import (
+    DestinationInstance,
+    InsertInstance,
+    InstanceBase,
+    SourceInstance,
+)
+from functions_ui.permissions.policy import denied_reason
+from functions_ui.workspaces.decorators import workspace_view
+from versioning.selectors import latest_version, version_choices, version_get_for_function
+from versioning.services import StaleVersionError
+
+WEBHOOK_BODY_MAX_BYTES = 512 * 1024
+WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+# Headers the function does not get: the dashboard's cookies and the proxy's own.
+WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
+
+
+# Webhook intake -----------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, token: str) -> HttpResponse:
+    """A source instance's webhook: check the request, queue it, answer at once."""
+    instance_id = (
+        SourceInstance.objects.filter(webhook_token=token, enabled=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if instance_id is None:
+        return JsonResponse({"error": "Unknown webhook."}, status=404)
+    if request.content_type not in WEBHOOK_CONTENT_TYPES:
+        return JsonResponse(
+            {"error": "Send application/json or application/x-www-form-urlencoded."}, status=415
+        )
+    too_large = JsonResponse({"error": "The body is larger than 512 KiB."}, status=413)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > WEBHOOK_BODY_MAX_BYTES:
+        return too_large
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return too_large
+    if len(raw) > WEBHOOK_BODY_MAX_BYTES:
+        return too_large
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return JsonResponse({"error": "The body must be UTF-8 text."}, status=400)
+    headers = {
+        key: value
+        for key, value in request.headers.items()
+        if key.lower() not in WEBHOOK_DROPPED_HEADERS
+    }
+    try:
+        request_id = webhook_enqueue(
+            instance_id=instance_id,
+            body=body,
+            headers=headers,
+            query=request.META.get("QUERY_STRING", ""),
+        )
+    except QueueUnavailable:
+        response = JsonResponse({"error": "Busy: try again later."}, status=503)
+        response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
+        return response
+    return JsonResponse({"status": "queued", "requestId": request_id})
+
+
+# Deploys ------------------------------------------------------------------------------------
+
+
+def _function(request: HttpRequest, function_id: str, action: str = "function.view") -> Function:
+    return function_get_for_user(
+        workspace=request.workspace, access=request.access, function_id=function_id, action=action
+    )
+
+
+def _deploys_url(function: Function) -> str:
+    return reverse("deploys:function", args=[function.workspace.slug, function.public_id])
+
+
+def _chosen_instances(request: HttpRequest) -> list[str] | None:
+    """None for "all instances", else the ids ticked in the chooser."""
+    if request.POST.get("target", "all") == "all":
+        return None
+    return request.POST.getlist("instances")
+
+
+def _status_response(
+    request: HttpRequest, function: Function, deploy, saved_version=None
+) -> HttpResponse:
+    context = {"function": function, "deploy": deploy, "saved_version": saved_version}
+    response = render(request, "deploys/_deploy_status.html", context)
+    trigger_client_event(response, "deploy-started", {"deployId": deploy.pk})
+    return response
+
+
+@require_GET
+@workspace_view
+def function_deploys(request: HttpRequest, function_id: str) -> HttpResponse:
+    """A function's instances, its deploy form and the timeline of its deploys."""
+    function = _function(request, function_id)
+    overview = selectors.deploy_overview(function=function)
+    context = {
+        "function": function,
+        "overview": overview,
+        "versions": version_choices(function=function),
+        "can_deploy": request.access.can("function.deploy", function),
+        "can_connect": request.access.can("instance.connect", function),
+        "deploy_denied_reason": denied_reason("function.deploy"),
+        "connect_denied_reason": denied_reason("instance.connect"),
+    }
+    return render(request, "deploys/function_deploys.html", context)
+
+
+@require_POST
+@workspace_view
+def deploy_create(request: HttpRequest, function_id: str) -> HttpResponse:
+    """Deploy a chosen version (an older one is a rollback) to all or chosen instances."""
+    function = _function(request, function_id, "function.deploy")
+    version_id = request.POST.get("version_id", "")
+    version = (
+        version_get_for_function(function=function, version_id=version_id)
+        if version_id
+        else latest_version(function=function)
+    )
+    try:
+        deploy = services.deploy_start(
+            function=function,
+            version=version,
+            user=request.user,
+            instance_ids=_chosen_instances(request),
+            message=request.POST.get("message", ""),
+        )
+    except ValidationError as error:
+        if request.htmx:
+            return render(
+                request,
+                "deploys/_deploy_status.html",
+                {"function": function, "errors": error.messages},
+            )
+        messages.error(request, " ".join(error.messages))
+        return redirect(_deploys_url(function))
+    if request.htmx:
+        return _status_response(request, function, deploy)
+    messages.success(request, f"Deploying v{version.number}.")
+    return redirect(_deploys_url(function))
+
+
+@require_GET
+@workspace_view
+def deploy_chooser(request: HttpRequest, function_id: str) -> HttpResponse:
+    """The editor's Save & Deploy dialog: which instances get the change."""
+    function = _function(request, function_id)
+    can_save_and_deploy = request.access.can("function.edit", function) and request.access.can(
+        "function.deploy", function
+    )
+    latest = latest_version(function=function)
+    context = {
+        "function": function,
+        "instances": selectors.instance_rows(function=function, latest=latest),
+        "can_save_and_deploy": can_save_and_deploy,
+        "denied_reason": denied_reason(
+            "function.edit"
+            if not request.access.can("function.edit", function)
+            else "function.deploy"
+        ),
+    }
+    return render(request, "deploys/_save_and_deploy.html", context)
+
+
+@require_POST
+@workspace_view
+def save_and_deploy(request: HttpRequest, function_id: str) -> HttpResponse:
+    """Save the editor's code as a version, then deploy it to the chosen instances."""
+    function = _function(request, function_id, "function.edit")
+    if not request.access.can("function.deploy", function):
+        raise PermissionDenied(denied_reason("function.deploy"))
+    try:
+        version, deploy = services.save_and_deploy(
+            function=function,
+            user=request.user,
+            code=request.POST.get("code", "").replace("\r\n", "\n"),
+            base_version_id=request.POST.get("base_version_id") or None,
+            note=request.POST.get("note", "").strip()[:200],
+            instance_ids=_chosen_instances(request),
+        )
+    except StaleVersionError as error:
+        errors = [f"{error} Reload the editor to see it before deploying."]
+    except ValidationError as error:
+        errors = error.messages
+    else:
+        if not request.htmx:
+            messages.success(request, f"Saved v{version.number} and started deploying it.")
+            return redirect(_deploys_url(function))
+        response = _status_response(request, function, deploy, saved_version=version)
+        trigger_client_event(
+            response, "version-saved", {"versionId": version.public_id, "number": version.number}
+        )
+        return response
+    if not request.htmx:
+        messages.error(request, " ".join(errors))
+        return redirect(_deploys_url(function))
+    # htmx swaps only successful answers: the problem goes where the status would.
+    context = {"function": function, "errors": errors}
+    return render(request, "deploys/_deploy_status.html", context)
+
+
+@require_GET
+@workspace_view
+def deploy_status(request: HttpRequest, function_id: str) -> HttpResponse:
+    """The newest (or a given) deploy's status; the partial polls itself while it runs."""
+    function = _function(request, function_id)
+    deploy_id = request.GET.get("deploy")
+    deploy = (
+        selectors.deploy_get_for_function(function=function, deploy_id=deploy_id)
+        if deploy_id
+        else selectors.deploy_latest(function=function)
+    )
+    response = render(
+        request, "deploys/_deploy_status.html", {"function": function, "deploy": deploy}
+    )
+    if deploy is not None and not deploy.is_active and request.GET.get("was") == "active":
+        trigger_client_event(response, "deploy-finished", {"deployId": deploy.pk})
+    return response
+
+
+@require_GET
+@workspace_view
+def deploy_timeline(request: HttpRequest, function_id: str) -> HttpResponse:
+    function = _function(request, function_id)
+    overview = selectors.deploy_overview(function=function)
+    return render(
+        request, "deploys/_deploy_timeline.html", {"function": function, "overview": overview}
+    )
+
+
+# Instances ----------------------------------------------------------------------------------
+
+
+def _raw_settings(request: HttpRequest, function: Function) -> dict[str, object]:
+    raw: dict[str, object] = {}
+    for setting in FunctionSetting.objects.filter(function=function):
+        key = f"setting-{setting.name}"
+        if setting.type == SettingType.BOOLEAN:
+            raw[setting.name] = key in request.POST
+        else:
+            raw[setting.name] = request.POST.get(key, "")
+    return raw
+
+
+def _connect_context(request: HttpRequest, function: Function, **extra) -> dict[str, object]:
+    return {
+        "function": function,
+        "function_settings": FunctionSetting.objects.filter(function=function).order_by(
+            "position", "id"
+        ),
+        "sources": selectors.source_choices(workspace=request.workspace),
+        "destinations": selectors.destination_choices(workspace=request.workspace),
+        "values": {},
+        **extra,
+    }
+
+
+def _instance_url(instance: InstanceBase) -> str:
+    return reverse("deploys:instance", args=[instance.function.workspace.slug, instance.public_id])
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view
+def instance_connect(request: HttpRequest, function_id: str) -> HttpResponse:
+    """Connect Source / connect a destination / attach an insert function: a new instance."""
+    function = _function(request, function_id, "instance.connect")
+    if request.method == "GET":
+        return render(request, "deploys/instance_connect.html", _connect_context(request, function))
+    name = request.POST.get("name", "")
+    raw = _raw_settings(request, function)
+    try:
+        if function.resource_type == ResourceType.SOURCE:
+            instance = services.source_instance_create(
+                function=function, user=request.user, name=name, raw_settings=raw
+            )
+        elif function.resource_type == ResourceType.DESTINATION:
+            instance = services.destination_instance_create(
+                function=function,
+                user=request.user,
+                name=name,
+                raw_settings=raw,
+                source_ids=request.POST.getlist("sources"),
+            )
+        else:
+            instance = services.insert_instance_create(
+                function=function,
+                user=request.user,
+                name=name,
+                raw_settings=raw,
+                destination_id=request.POST.get("destination", ""),
+                enabled="enabled" in request.POST,
+            )
+    except ValidationError as error:
+        context = _connect_context(
+            request,
+            function,
+            errors=error.message_dict if hasattr(error, "error_dict") else {"": error.messages},
+            values={k: v for k, v in request.POST.items() if not _is_sensitive(function, k)},
+            name=name,
+        )
+        return render(request, "deploys/instance_connect.html", context, status=422)
+    messages.success(request, f"Connected “{instance.name}”.")
+    return redirect(_instance_url(instance))
+
+
+def _is_sensitive(function: Function, key: str) -> bool:
+    # A rejected form never echoes a secret back into the page.
+    name = key.removeprefix("setting-")
+    return FunctionSetting.objects.filter(function=function, name=name, sensitive=True).exists()
+
+
+def _instance(request: HttpRequest, instance_id: str, action: str = "function.view"):
+    return selectors.instance_get_for_user(
+        workspace=request.workspace, access=request.access, instance_id=instance_id, action=action
+    )
+
+
+def _instance_context(request: HttpRequest, instance: InstanceBase, **extra) -> dict:
+    function = instance.function
+    latest = latest_version(function=function)
+    number = instance.version.number if instance.version else 0
+    context = {
+        "instance": instance,
+        "function": function,
+        "latest": latest,
+        "behind": max((latest.number if latest else 0) - number, 0),
+        "settings_rows": selectors.instance_settings_rows(instance=instance),
+        "can_connect": request.access.can("instance.connect", function),
+        "connect_denied_reason": denied_reason("instance.connect"),
+        "errors_list": selectors.error_list(instance=instance),
+        **extra,
+    }
+    if isinstance(instance, SourceInstance):
+        context["webhook_url"] = webhook_url(request, instance)
+        context["events"] = selectors.source_event_list(instance=instance)
+        context["connected"] = list(instance.destinations.select_related("function"))
+    elif isinstance(instance, DestinationInstance):
+        status = request.GET.get("status", "")
+        context["delivery_status"] = status if status in selectors.DELIVERY_FILTERS else ""
+        context["counts"] = selectors.delivery_counts(destination=instance)
+        context["deliveries"] = selectors.delivery_list(destination=instance, status=status)
+        context["connected"] = list(instance.sources.select_related("function"))
+        context["insert"] = InsertInstance.objects.filter(destination=instance).first()
+        context["source_choices"] = selectors.source_choices(workspace=request.workspace)
+    return context
+
+
+def webhook_url(request: HttpRequest, instance: SourceInstance) -> str:
+    path = reverse("instance_webhook", args=[instance.webhook_token])
+    base = settings.DEPLOYS_WEBHOOK_BASE_URL.rstrip("/")
+    return base + path if base else request.build_absolute_uri(path)
+
+
+@require_GET
+@workspace_view
+def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
+    """An instance: its version, webhook URL, settings, event log or deliveries, errors."""
+    instance = _instance(request, instance_id)
+    context = _instance_context(request, instance)
+    if request.htmx and request.GET.get("part") in ("events", "delivery", "errors"):
+        return render(request, f"deploys/_instance_{request.GET['part']}.html", context)
+    return render(request, "deploys/instance_detail.html", context)
+
+
+def _after_change(request: HttpRequest, instance: InstanceBase, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if request.htmx:
+        return HttpResponseClientRedirect(_instance_url(instance))
+    return redirect(_instance_url(instance))
+
+
+@require_POST
+@workspace_view
+def instance_settings(request: HttpRequest, instance_id: str) -> HttpResponse:
+    instance = _instance(request, instance_id, "instance.connect")
+    try:
+        services.instance_settings_update(
+            instance=instance, raw_settings=_raw_settings(request, instance.function)
+        )
+    except ValidationError as error:
+        context = _instance_context(request, instance, settings_errors=error.message_dict)
+        return render(request, "deploys/instance_detail.html", context, status=422)
+    return _after_change(request, instance, "Settings saved.")
+
+
+@require_POST
+@workspace_view
+def instance_rotate(request: HttpRequest, instance_id: str) -> HttpResponse:
+    instance = _instance(request, instance_id, "instance.connect")
+    if not isinstance(instance, SourceInstance):
+        raise Http404("Only sources have a webhook URL.")
+    services.source_instance_rotate_token(instance=instance)
+    return _after_change(request, instance, "New webhook URL: the old one no longer works.")
+
+
+@require_POST
+@workspace_view
+def instance_enable(request: HttpRequest, instance_id: str) -> HttpResponse:
+    instance = _instance(request, instance_id, "instance.connect")
+    enabled = request.POST.get("enabled") == "on"
+    services.instance_set_enabled(instance=instance, enabled=enabled)
+    return _after_change(request, instance, "Enabled." if enabled else "Disabled.")
+
+
+@require_POST
+@workspace_view
+def instance_sources(request: HttpRequest, instance_id: str) -> HttpResponse:
+    instance = _instance(request, instance_id, "instance.connect")
+    if not isinstance(instance, DestinationInstance):
+        raise Http404("Only destinations connect to sources.")
+    try:
+        services.destination_sources_set(
+            instance=instance, source_ids=request.POST.getlist("sources")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_instance_url(instance))
+    return _after_change(request, instance, "Sources saved.")
+
+
+@require_POST
+@workspace_view
+def instance_delete(request: HttpRequest, instance_id: str) -> HttpResponse:
+    instance = _instance(request, instance_id, "instance.connect")
+    function = instance.function
+    services.instance_delete(instance=instance)
+    messages.success(request, f"Removed “{instance.name}”.")
+    return redirect(_deploys_url(function))

@@ -1,0 +1,108 @@
+"""The owners' token page, the OpenAPI document and the readable docs page."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions_ui.api.models import ApiToken
+from functions_ui.api.openapi import openapi_document
+from functions_ui.permissions.models import Role
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+URL = "/w/acme/settings/api-tokens/"
+
+
+def test_an_owner_creates_a_token_shown_once(client, login_as):
+    owner = login_as(Role.WORKSPACE_OWNER)
+    response = client.post(URL, {"description": "CI deploys"})
+    assert response.status_code == 200
+    raw = response.context["created"]["raw"]
+    assert raw.encode() in response.content
+    token = ApiToken.objects.get()
+    assert (token.user, token.description) == (owner, "CI deploys")
+    listing = client.get(URL)
+    assert raw.encode() not in listing.content
+    assert token.hint.encode() in listing.content and b"never" in listing.content
+    assert ApiClient(raw).get("/functions?resourceType=SOURCE").status_code == 200
+
+
+def test_the_list_shows_last_use_and_revoked_tokens(client, login_as):
+    login_as(Role.WORKSPACE_OWNER)
+    raw = client.post(URL, {"description": "used"}).context["created"]["raw"]
+    ApiClient(raw).get("/functions?resourceType=SOURCE")
+    assert b"ago" in client.get(URL).content
+    token = ApiToken.objects.get()
+    response = client.post(f"{URL}{token.pk}/revoke/")
+    assert response.status_code == 302
+    assert b"revoked" in client.get(URL).content
+    assert ApiClient(raw).get("/functions?resourceType=SOURCE").status_code == 401
+
+
+def test_a_long_description_is_refused(client, login_as):
+    login_as(Role.WORKSPACE_OWNER)
+    response = client.post(URL, {"description": "x" * 201})
+    assert response.status_code == 422 and not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.FUNCTIONS_ADMIN, Role.FUNCTIONS_READ_ONLY, None])
+def test_only_owners_manage_tokens(client, login_as, role):
+    login_as(role)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, {"description": "x"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_another_workspace_s_token_cannot_be_revoked_here(client, login_as, api_as):
+    from tests.factories import make_workspace
+
+    other = api_as(Role.WORKSPACE_OWNER, workspace_=make_workspace())
+    login_as(Role.WORKSPACE_OWNER)
+    assert client.post(f"{URL}{other.token_obj.pk}/revoke/").status_code == 404
+    assert ApiToken.objects.get(pk=other.token_obj.pk).revoked_at is None
+
+
+def test_the_nav_links_the_token_page_for_owners_only(client, login_as):
+    login_as(Role.WORKSPACE_OWNER)
+    assert URL.encode() in client.get("/w/acme/functions/").content
+    client.logout()
+    login_as(Role.FUNCTIONS_ADMIN)
+    assert URL.encode() not in client.get("/w/acme/functions/").content
+
+
+def test_the_openapi_document_is_served_without_a_token(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert document["servers"] == [{"url": "http://testserver/api/v1"}]
+    assert {
+        "/functions",
+        "/functions/{functionId}",
+        "/functions/{functionId}/deploy",
+        "/functions/{functionId}/versions",
+        "/functions/{functionId}/versions/{versionId}",
+    } <= set(document["paths"])
+
+
+def test_the_document_s_references_all_resolve():
+    document = openapi_document()
+    import json
+    import re
+
+    names = set(re.findall(r'"#/components/schemas/([A-Za-z0-9]+)"', json.dumps(document)))
+    assert names <= set(document["components"]["schemas"])
+
+
+def test_the_docs_page_lists_every_operation_and_schema(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    for text in (
+        b"listFunctions",
+        b"restoreFunctionVersion",
+        b"FunctionV1",
+        b"pagination.count",
+        b"/functions/{functionId}/versions/{baseVersionId}/compare/{targetVersionId}",
+    ):
+        assert text in response.content
+    assert b"cdn" not in response.content.lower()

@@ -1,0 +1,109 @@
+"""Save & Deploy to chosen instances, watch it succeed, then follow a webhook's event."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from functions_ui.deploys.models import SourceInstance
+from functions_ui.deploys.services import source_instance_create
+from functions_ui.permissions.models import Role
+from tests.deploys.helpers import make_destination, make_insert, make_source
+from tests.deploys.workers import (  # noqa: F401  (fixtures)
+    celery_on_redis,
+    start_worker,
+    wait_for_worker,
+)
+from tests.factories import make_member, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+EDITOR_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "editor" / "editor.html"
+SNIPPET = '{% include "deploys/_editor_deploy.html" %}'
+
+
+@pytest.fixture
+def editor_with_deploy(settings, tmp_path):
+    """The editor page with the Save & Deploy include, added here until editor.html has it."""
+    text = EDITOR_TEMPLATE.read_text()
+    if SNIPPET in text:
+        return
+    marker = '<div id="save-status"'
+    assert marker in text
+    (tmp_path / "editor").mkdir()
+    (tmp_path / "editor" / "editor.html").write_text(text.replace(marker, SNIPPET + marker, 1))
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+
+
+def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
+    page,
+    live_server,
+    log_in,
+    screenshot,
+    workspace,
+    start_worker,  # noqa: F811  (the fixture imported above)
+    editor_with_deploy,
+):
+    start_worker()
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    source_fn, shop = make_source(workspace=workspace, name="Shop hooks")
+    staging = source_instance_create(
+        function=source_fn, user=None, name="Staging hooks", raw_settings={"apiKey": "sk_stage"}
+    )
+    _, warehouse = make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    make_insert(workspace=workspace, destination=warehouse)
+    wait_for_worker()
+    log_in("owner")
+
+    # Save & Deploy a change to one chosen instance and watch it succeed.
+    page.goto(f"/w/{workspace.slug}/functions/{source_fn.public_id}/edit/")
+    page.get_by_role("textbox", name="Function code").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n// v2: deployed from the browser")
+    page.click("#save-deploy-button")
+    page.check("input[name=target][value=chosen]")
+    page.check(f"input[name=instances][value={shop.public_id}]")
+    screenshot("deploys-01-chooser")
+    page.click("#confirm-deploy")
+    expect(page.locator("#deploy-status [data-status=succeeded]")).to_be_visible(timeout=20_000)
+    expect(page.locator("#deploy-status")).to_contain_text("v2")
+    screenshot("deploys-02-editor-succeeded")
+
+    # The function's page: the chosen instance runs v2, the other one is behind.
+    page.goto(f"/w/{workspace.slug}/functions/{source_fn.public_id}/deploys/")
+    expect(page.locator(f"[data-instance-version={shop.public_id}]")).to_have_text("v2")
+    expect(page.locator(f"[data-instance-version={staging.public_id}]")).to_have_text("v1")
+    expect(page.get_by_text("1 version behind LATEST")).to_be_visible()
+    expect(page.get_by_text("run different versions")).to_be_visible()
+    expect(page.locator(".timeline [data-status=succeeded]")).to_have_count(1)
+    screenshot("deploys-03-function-deploys")
+
+    # A webhook to the chosen source: its event log, then the destination's deliveries.
+    shop = SourceInstance.objects.get(pk=shop.pk)
+    page.goto(f"/w/{workspace.slug}/instances/{shop.public_id}/")
+    url = page.locator("#webhook-url").input_value()
+    assert url.startswith(live_server.url)
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"event": "Order Placed", "userId": "u42"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    expect(page.locator("#event-log")).to_contain_text("Order Placed", timeout=15_000)
+    assert "sk_live_secret123" not in page.content()
+    screenshot("deploys-04-source-event-log")
+
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    delivered = page.locator("#event-delivery [data-count=delivered]")
+    expect(delivered).to_have_text(re.compile(r"^1$"), timeout=15_000)
+    expect(page.locator("#event-delivery .run-delivered")).to_be_visible()
+    screenshot("deploys-05-destination-delivery")

@@ -1,0 +1,82 @@
+"""Factory functions and code samples for the deploys tests."""
+
+from __future__ import annotations
+
+from catalog.models import ResourceType
+from functions_ui.deploys import services
+from tests.factories import make_function, make_setting
+from versioning.selectors import latest_version
+
+SOURCE_CODE = """
+async function onRequest(request, settings) {
+  const body = request.json();
+  console.log('token is ' + settings.apiKey);
+  Segment.track({ event: body.event || 'Webhook', userId: body.userId || 'u1',
+                  properties: { keys: Object.keys(body).join(','), n: body.n || 0 } });
+}
+"""
+DESTINATION_CODE = """
+async function onTrack(event, settings) {
+  console.log('delivering', event.event, settings.apiKey);
+}
+"""
+INSERT_CODE = """
+async function onTrack(event, settings) {
+  if (event.event === 'Drop me') throw new DropEvent('not wanted');
+  event.properties = { ...event.properties, enriched: true };
+  return event;
+}
+"""
+
+
+def make_source(*, workspace, name="Webhook source", code=SOURCE_CODE, sensitive=True, **kwargs):
+    function = make_function(
+        workspace=workspace, resource_type=ResourceType.SOURCE, code=code, **kwargs
+    )
+    make_setting(function=function, name="apiKey", sensitive=sensitive, required=True)
+    instance = services.source_instance_create(
+        function=function, user=None, name=name, raw_settings={"apiKey": "sk_live_secret123"}
+    )
+    return function, instance
+
+
+def make_destination(*, workspace, sources, code=DESTINATION_CODE, name="Warehouse"):
+    function = make_function(workspace=workspace, resource_type=ResourceType.DESTINATION, code=code)
+    make_setting(function=function, name="apiKey", sensitive=True)
+    instance = services.destination_instance_create(
+        function=function,
+        user=None,
+        name=name,
+        raw_settings={"apiKey": "dest_secret_456"},
+        source_ids=[s.public_id for s in sources],
+    )
+    return function, instance
+
+
+def make_insert(*, workspace, destination, code=INSERT_CODE, enabled=True):
+    function = make_function(
+        workspace=workspace, resource_type=ResourceType.INSERT_DESTINATION, code=code
+    )
+    instance = services.insert_instance_create(
+        function=function,
+        user=None,
+        name="Enricher",
+        raw_settings={},
+        destination_id=destination.public_id,
+        enabled=enabled,
+    )
+    return function, instance
+
+
+def latest(function):
+    return latest_version(function=function)
+
+
+def save_code(instance, code):
+    """Save and switch an instance's function to new code, as a deploy would."""
+    from versioning.services import version_save
+
+    version = version_save(function=instance.function, user=None, code=code, base_version_id=None)
+    instance.version = version
+    instance.save(update_fields=["version"])
+    return version

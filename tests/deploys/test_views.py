@@ -1,0 +1,293 @@
+import json
+
+import pytest
+import redis
+from django.urls import reverse
+
+from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, SourceRun
+from functions_ui.permissions.models import Role
+from tests.deploys.helpers import SOURCE_CODE, latest, make_destination, make_source
+from tests.factories import make_workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def hook(instance):
+    return reverse("instance_webhook", args=[instance.webhook_token])
+
+
+def queued(redis_server) -> int:
+    return redis.Redis.from_url(redis_server.url).llen("celery")
+
+
+# Webhook intake -----------------------------------------------------------------------------
+
+
+def test_webhook_accepts_json_and_queues_it(client, workspace, celery_on_redis):
+    _, source = make_source(workspace=workspace)
+    response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "queued"
+    assert queued(celery_on_redis) == 1
+
+
+def test_webhook_accepts_form_encoded_bodies(client, workspace, celery_on_redis):
+    _, source = make_source(workspace=workspace)
+    response = client.post(
+        hook(source), "a=1&b=2", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+
+
+def test_webhook_answers_405_to_get(client, workspace):
+    _, source = make_source(workspace=workspace)
+    assert client.get(hook(source)).status_code == 405
+
+
+def test_webhook_answers_415_to_other_content_types(client, workspace):
+    _, source = make_source(workspace=workspace)
+    response = client.post(hook(source), "<a/>", content_type="application/xml")
+    assert response.status_code == 415
+
+
+def test_webhook_answers_413_past_512_kib(client, workspace):
+    _, source = make_source(workspace=workspace)
+    body = json.dumps({"x": "y" * (512 * 1024)})
+    response = client.post(hook(source), body, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_webhook_takes_exactly_512_kib(client, workspace, celery_on_redis):
+    _, source = make_source(workspace=workspace)
+    body = json.dumps({"x": ""})
+    body = json.dumps({"x": "y" * (512 * 1024 - len(body))})
+    assert len(body) == 512 * 1024
+    assert client.post(hook(source), body, content_type="application/json").status_code == 200
+
+
+def test_webhook_answers_404_to_unknown_and_rotated_tokens(client, workspace):
+    _, source = make_source(workspace=workspace)
+    old = hook(source)
+    from functions_ui.deploys.services import source_instance_rotate_token
+
+    source_instance_rotate_token(instance=source)
+    assert client.post(old, {}, content_type="application/json").status_code == 404
+    unknown = reverse("instance_webhook", args=["nope"])
+    assert client.post(unknown, {}, content_type="application/json").status_code == 404
+
+
+def test_webhook_answers_503_when_redis_is_down_and_writes_nothing(client, workspace, dead_broker):
+    _, source = make_source(workspace=workspace)
+    response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert SourceRun.objects.count() == 0
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+def deploys_url(function, name="deploys:function"):
+    return reverse(name, args=[function.workspace.slug, function.public_id])
+
+
+def instance_url(instance, name="deploys:instance"):
+    return reverse(name, args=[instance.function.workspace.slug, instance.public_id])
+
+
+def test_deploys_page_lists_instances_versions_and_timeline(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    function, source = make_source(workspace=workspace, name="Stripe hooks")
+    response = client.get(deploys_url(function))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Stripe hooks" in body
+    assert "No deploys yet." in body
+    assert 'aria-disabled="true"' in body  # read-only: no Connect
+
+
+def test_deploy_form_starts_a_deploy(
+    client, login_as, workspace, django_capture_on_commit_callbacks
+):
+    login_as(Role.SOURCE_ADMIN)
+    function, _ = make_source(workspace=workspace)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            deploys_url(function, "deploys:deploy_create"),
+            {"version_id": latest(function).public_id, "target": "all"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    assert 'data-status="queued"' in response.content.decode()
+    assert "deploy-started" in response["HX-Trigger"]
+    assert Deploy.objects.get().status == DeployStatus.QUEUED
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("role", [Role.FUNCTIONS_ADMIN, Role.FUNCTIONS_READ_ONLY])
+def test_deploying_needs_the_deploy_permission(client, login_as, workspace, role):
+    login_as(role)
+    function, _ = make_source(workspace=workspace)
+    response = client.post(deploys_url(function, "deploys:deploy_create"), {"target": "all"})
+    assert response.status_code == 403
+    assert Deploy.objects.count() == 0
+
+
+def test_save_and_deploy_needs_edit_and_deploy(client, login_as, workspace):
+    function, _ = make_source(workspace=workspace)
+    login_as(Role.SOURCE_ADMIN)  # may deploy, may not edit
+    response = client.post(
+        deploys_url(function, "deploys:save_and_deploy"), {"code": SOURCE_CODE, "target": "all"}
+    )
+    assert response.status_code == 403
+
+
+def test_save_and_deploy_saves_and_deploys_to_chosen_instances(
+    client, login_as, workspace, django_capture_on_commit_callbacks
+):
+    login_as(Role.WORKSPACE_OWNER)
+    function, source = make_source(workspace=workspace)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(
+            deploys_url(function, "deploys:save_and_deploy"),
+            {"code": SOURCE_CODE + "// new", "target": "chosen", "instances": [source.public_id]},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    deploy = Deploy.objects.get()
+    assert deploy.version.number == 2
+    assert not deploy.target_all
+    assert list(deploy.source_instances.all()) == [source]
+    assert 'id="base-version-id"' in response.content.decode()  # the editor's base moves on
+    assert "version-saved" in response["HX-Trigger"]
+
+
+def test_save_and_deploy_reports_a_stale_save(client, login_as, workspace):
+    login_as(Role.WORKSPACE_OWNER)
+    function, _ = make_source(workspace=workspace)
+    response = client.post(
+        deploys_url(function, "deploys:save_and_deploy"),
+        {"code": "x", "base_version_id": "v" * 22, "target": "all"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Reload the editor" in response.content.decode()
+    assert Deploy.objects.count() == 0
+
+
+def test_chooser_lists_instances_with_their_versions(client, login_as, workspace):
+    login_as(Role.WORKSPACE_OWNER)
+    function, source = make_source(workspace=workspace, name="Hook A")
+    response = client.get(deploys_url(function, "deploys:chooser"))
+    body = response.content.decode()
+    assert source.public_id in body
+    assert "Save &amp; Deploy" in body
+
+
+def test_status_polls_while_active_and_stops_when_done(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    function, _ = make_source(workspace=workspace)
+    deploy = Deploy.objects.create(function=function, version=latest(function))
+    url = deploys_url(function, "deploys:status")
+    assert 'hx-trigger="every 1s"' in client.get(url).content.decode()
+    Deploy.objects.filter(pk=deploy.pk).update(status=DeployStatus.SUCCEEDED)
+    response = client.get(f"{url}?deploy={deploy.pk}&was=active")
+    assert "every 1s" not in response.content.decode()
+    assert "deploy-finished" in response["HX-Trigger"]
+
+
+def test_connect_source_creates_an_instance_with_a_webhook_url(client, login_as, workspace):
+    login_as(Role.SOURCE_ADMIN)
+    function, _ = make_source(workspace=workspace)
+    response = client.post(
+        deploys_url(function, "deploys:connect"),
+        {"name": "Shop", "setting-apiKey": "sk_test_shhh"},
+    )
+    instance = SourceInstance.objects.get(name="Shop")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert instance.webhook_token in page
+    assert "sk_test_shhh" not in page
+    assert "••••" in page
+
+
+def test_connect_enforces_required_settings(client, login_as, workspace):
+    login_as(Role.SOURCE_ADMIN)
+    function, _ = make_source(workspace=workspace)
+    response = client.post(deploys_url(function, "deploys:connect"), {"name": "Shop"})
+    assert response.status_code == 422
+    assert "is required" in response.content.decode()
+
+
+def test_connecting_needs_the_connect_permission(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_ADMIN)
+    function, _ = make_source(workspace=workspace)
+    assert client.get(deploys_url(function, "deploys:connect")).status_code == 403
+
+
+def test_instances_of_another_workspace_are_404(client, login_as, workspace):
+    login_as(Role.WORKSPACE_OWNER)
+    other = make_workspace()
+    _, source = make_source(workspace=other)
+    url = reverse("deploys:instance", args=[workspace.slug, source.public_id])
+    assert client.get(url).status_code == 404
+
+
+def test_rotate_gives_a_new_webhook_url(client, login_as, workspace):
+    login_as(Role.SOURCE_ADMIN)
+    _, source = make_source(workspace=workspace)
+    old = source.webhook_token
+    client.post(instance_url(source, "deploys:instance_rotate"))
+    source.refresh_from_db()
+    assert source.webhook_token != old
+
+
+def test_destination_page_shows_delivery_counts(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    response = client.get(instance_url(destination), {"part": "delivery"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'id="event-delivery"' in response.content.decode()
+
+
+def test_instance_settings_replace_keeps_secrets_out_of_the_page(client, login_as, workspace):
+    login_as(Role.SOURCE_ADMIN)
+    _, source = make_source(workspace=workspace)
+    client.post(instance_url(source, "deploys:instance_settings"), {"setting-apiKey": ""})
+    page = client.get(instance_url(source)).content.decode()
+    assert "sk_live_secret123" not in page
+    assert "Replace" in page
+
+
+def test_source_page_shows_its_event_log(client, login_as, workspace):
+    from functions_ui.deploys.delivery import source_request_process
+
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    for n, body in enumerate([{"event": "Order Placed"}, {"name": "x"}]):
+        source_request_process(
+            instance_id=source.pk,
+            request_id=f"r{n}",
+            body=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+            query="",
+        )
+    response = client.get(instance_url(source), {"part": "events"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Order Placed" in response.content.decode()
+    assert "sk_live_secret123" not in response.content.decode()
+
+
+def test_the_webhook_url_is_shown_only_to_those_who_may_connect(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    page = client.get(instance_url(source)).content.decode()
+    assert source.webhook_token not in page
+
+
+def test_removing_an_instance(client, login_as, workspace):
+    login_as(Role.SOURCE_ADMIN)
+    function, source = make_source(workspace=workspace)
+    response = client.post(instance_url(source, "deploys:instance_delete"))
+    assert response.status_code == 302
+    assert not SourceInstance.objects.filter(pk=source.pk).exists()

@@ -1,0 +1,170 @@
+"""Real workers for tests: a file database, Celery pointed at a real Redis, worker processes.
+
+Integration and browser tests run a real Celery worker in a subprocess (no eager mode),
+which must see the test database: an in-memory SQLite database is invisible to it, so
+importing this module (from a conftest or a test module, at collection time, before the
+test database exists) moves the session's test database to a file under var/. It is
+created once per session, and only transactional tests commit to it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import TEST_SECRETS_KEY
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+_db = settings.DATABASES["default"]
+if _db["ENGINE"].endswith("sqlite3"):
+    _db.setdefault("TEST", {})["NAME"] = str(
+        Path(settings.VAR_DIR) / f"test-deploys-{os.getpid()}.sqlite3"
+    )
+
+
+def point_celery_at(url: str) -> None:
+    """Send this process's tasks to `url`, dropping connections made to another broker."""
+    from kombu import pools
+
+    from functions_ui.celery import app
+
+    app.conf.broker_url = url
+    app.conf.result_backend = url
+    pools.reset()
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.__dict__["amqp"]._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def celery_on_redis(redis_server):
+    """Tasks enqueued by the code under test go to the session's real Redis."""
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    point_celery_at(redis_server.url)
+    yield redis_server
+    point_celery_at(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery pointed at a loopback port where nothing listens."""
+    from functions_ui.devserver.redis_server import free_port
+
+    point_celery_at(f"redis://127.0.0.1:{free_port()}/0")
+    yield
+    point_celery_at(settings.CELERY_BROKER_URL)
+
+
+# A worker started from Python, so a test can patch the code it runs (say, to stop it in
+# the middle of a deploy). Unacknowledged tasks of a killed worker come back to the queue
+# after TEST_VISIBILITY_TIMEOUT seconds, checked every half second.
+WORKER_SCRIPT = """
+import os, sys
+from functions_ui.celery import app
+import django
+django.setup()
+app.conf.broker_transport_options = {{
+    "visibility_timeout": float(os.environ.get("TEST_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": 0.5,
+    "unacked_restore_throttle": 1,
+}}
+{setup}
+app.worker_main(sys.argv[1:])
+"""
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on the test database and the test Redis."""
+
+    def __init__(self, redis_url: str, name: str, **env: str) -> None:
+        db_name = settings.DATABASES["default"]["NAME"]
+        self.env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{db_name}",
+            "SECRETS_ENCRYPTION_KEYS": TEST_SECRETS_KEY,
+            "RUNTIME_WORKERS": "1",
+            **env,
+        }
+        self.name = name
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, setup: str = "") -> WorkerProcess:
+        argv = [
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{self.name}@%h",
+        ]
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT.format(setup=setup), *argv],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def start_worker(celery_on_redis):
+    """Start real worker subprocesses; each is stopped after the test."""
+    workers: list[WorkerProcess] = []
+
+    def start(name: str = "deploys", setup: str = "", **env: str) -> WorkerProcess:
+        worker = WorkerProcess(celery_on_redis.url, f"{name}-{len(workers)}", **env)
+        workers.append(worker.start(setup=setup))
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def eventually(check, *, timeout: float = 30.0, interval: float = 0.05):
+    """Return check()'s first truthy answer, polling until the timeout; never a fixed wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not true after {timeout} s: {check.__doc__ or check}")
+        threading.Event().wait(interval)
+
+
+def wait_for_worker(timeout: float = 30) -> None:
+    """Return once a worker answers a ping task (event-driven: the result arrives)."""
+    from functions_ui.celery import ping
+
+    assert ping.apply_async(expires=timeout).get(timeout=timeout) == "pong"
