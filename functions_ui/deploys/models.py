@@ -145,6 +145,10 @@ class Deploy(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_by_name = models.CharField(max_length=150, blank=True)
+    # How the deploy was asked for (UI or which API token): a worker carries it out later,
+    # and the audit trail names the requester, not the worker.
+    requested_via = models.CharField(max_length=16, default="ui")
+    requested_token_label = models.CharField(max_length=120, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -24,6 +24,9 @@ from django.utils import timezone
 from catalog.models import Function, FunctionSetting, ResourceType, SettingType
 from catalog.secrets import encrypt_value
 from catalog.services import parse_setting_value
+from functions_ui.audit.context import VIA_SYSTEM, audit_context, audit_via
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
     Deploy,
@@ -115,6 +118,19 @@ def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
     return user if user is not None and user.is_authenticated else None
 
 
+def _audit_instance(
+    instance: InstanceBase, action: str, user: AbstractBaseUser | None = None, **details: Any
+) -> None:
+    """Record an instance change; details name settings and sources, never their values."""
+    audit_record(
+        workspace=instance.function.workspace,
+        action=action,
+        user=_user(user),
+        target=("instance", instance.public_id, instance.name),
+        details={"function": instance.function.public_id, **details},
+    )
+
+
 @transaction.atomic
 def source_instance_create(
     *, function: Function, user: AbstractBaseUser | None, name: str, raw_settings: dict[str, Any]
@@ -122,7 +138,7 @@ def source_instance_create(
     """Connect a source function: a new source with its own webhook URL."""
     _require_type(function, ResourceType.SOURCE)
     values, secrets = instance_settings_parse(function=function, raw=raw_settings)
-    return SourceInstance.objects.create(
+    instance = SourceInstance.objects.create(
         function=function,
         public_id=new_instance_id(SourceInstance.ID_PREFIX),
         name=_instance_name(name),
@@ -131,6 +147,8 @@ def source_instance_create(
         secret_values=secrets,
         created_by=_user(user),
     )
+    _audit_instance(instance, AuditAction.INSTANCE_CONNECT, user, kind="source")
+    return instance
 
 
 def _sources_in_workspace(function: Function, source_ids: list[str]) -> list[SourceInstance]:
@@ -169,6 +187,13 @@ def destination_instance_create(
         created_by=_user(user),
     )
     instance.sources.set(sources)
+    _audit_instance(
+        instance,
+        AuditAction.INSTANCE_CONNECT,
+        user,
+        kind="destination",
+        sources=[source.name for source in sources],
+    )
     return instance
 
 
@@ -192,7 +217,7 @@ def insert_instance_create(
     if InsertInstance.objects.filter(destination=destination).exists():
         raise ValidationError({"destination": "This destination already has an insert function."})
     values, secrets = instance_settings_parse(function=function, raw=raw_settings)
-    return InsertInstance.objects.create(
+    instance = InsertInstance.objects.create(
         function=function,
         public_id=new_instance_id(InsertInstance.ID_PREFIX),
         name=_instance_name(name),
@@ -203,6 +228,10 @@ def insert_instance_create(
         enabled=enabled,
         created_by=_user(user),
     )
+    _audit_instance(
+        instance, AuditAction.INSTANCE_CONNECT, user, kind="insert", destination=destination.name
+    )
+    return instance
 
 
 @transaction.atomic
@@ -213,12 +242,16 @@ def instance_settings_update(*, instance: InstanceBase, raw_settings: dict[str, 
     )
     instance.setting_values, instance.secret_values = values, secrets
     instance.save(update_fields=["setting_values", "secret_values", "updated_at"])
+    _audit_instance(
+        instance, AuditAction.INSTANCE_UPDATE, change="settings", settings=sorted(raw_settings)
+    )
 
 
 def instance_set_enabled(*, instance: InstanceBase, enabled: bool) -> None:
     """Switch an instance on or off (an insert function's "Enable function" toggle)."""
     instance.enabled = enabled
     instance.save(update_fields=["enabled", "updated_at"])
+    _audit_instance(instance, AuditAction.INSTANCE_UPDATE, change="enabled", enabled=enabled)
 
 
 def source_instance_rotate_token(*, instance: SourceInstance) -> SourceInstance:
@@ -226,6 +259,7 @@ def source_instance_rotate_token(*, instance: SourceInstance) -> SourceInstance:
     instance.webhook_token = new_webhook_token()
     instance.token_rotated_at = timezone.now()
     instance.save(update_fields=["webhook_token", "token_rotated_at", "updated_at"])
+    _audit_instance(instance, AuditAction.INSTANCE_UPDATE, change="webhook token rotated")
     return instance
 
 
@@ -234,10 +268,16 @@ def destination_sources_set(*, instance: DestinationInstance, source_ids: list[s
     """Change which source instances feed a destination."""
     if not source_ids:
         raise ValidationError({"sources": "Connect at least one source."})
-    instance.sources.set(_sources_in_workspace(instance.function, source_ids))
+    sources = _sources_in_workspace(instance.function, source_ids)
+    instance.sources.set(sources)
+    _audit_instance(
+        instance, AuditAction.INSTANCE_UPDATE, change="sources", sources=[s.name for s in sources]
+    )
 
 
+@transaction.atomic
 def instance_delete(*, instance: InstanceBase) -> None:
+    _audit_instance(instance, AuditAction.INSTANCE_DELETE)
     instance.delete()
 
 
@@ -291,6 +331,8 @@ def deploy_start(
         message=message.strip()[:500],
         requested_by=user,
         requested_by_name=user.get_username() if user is not None else "",
+        requested_via=audit_context().via,
+        requested_token_label=audit_context().token_label,
     )
     field, _ = TARGET_FIELDS[ResourceType(function.resource_type)]
     getattr(deploy, field).set(chosen)
@@ -431,7 +473,22 @@ def _deploy_switch(deploy: Deploy) -> bool:
     if not finished:
         return False
     model.objects.filter(pk__in=targets).update(version=deploy.version, updated_at=timezone.now())
-    version_mark_deployed(version=deploy.version)
+    with audit_via(
+        deploy.requested_via or VIA_SYSTEM,
+        token_label=deploy.requested_token_label,
+        user=deploy.requested_by,
+    ):
+        version_mark_deployed(
+            version=deploy.version,
+            user=deploy.requested_by,
+            details={
+                "deploy": deploy.pk,
+                "instances": list(
+                    model.objects.filter(pk__in=targets).values_list("name", flat=True)
+                ),
+                "rollback": deploy.is_rollback,
+            },
+        )
     return True
 
 

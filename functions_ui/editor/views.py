@@ -64,6 +64,11 @@ def edit(request: HttpRequest, function_id: str) -> HttpResponse:
         ),
         "can_edit": can_edit,
         "edit_denied_reason": denied_reason("function.edit"),
+        "can_deploy": request.access.can("function.deploy", function),
+        # Save & Deploy changes code and instances: it needs both roles' actions.
+        "save_and_deploy_denied_reason": denied_reason(
+            "function.deploy" if can_edit else "function.edit"
+        ),
         **selectors.settings_panel_context(function=function, access=request.access),
         **selectors.test_panel_context(
             request=request, function=function, access=request.access, webhook=webhook

@@ -139,8 +139,19 @@
 
   document.addEventListener("htmx:configRequest", (event) => {
     const form = event.detail.elt;
-    if (form.id === "save-form") sentText = code().value;
+    // Both Save and Save & Deploy send the editor's text; remember what was sent.
+    if (form.id === "save-form" || (form.matches && form.matches("[data-save-and-deploy]"))) {
+      sentText = code().value;
+    }
     if (form.matches && form.matches("[data-save-payload]")) event.detail.parameters.data = currentInput();
+  });
+
+  // The server announces a new version (Save, or Save & Deploy) with an HX-Trigger event.
+  document.body.addEventListener("version-saved", () => {
+    if (sentText !== null) {
+      savedText = sentText;
+      refreshDirty();
+    }
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -22,23 +21,6 @@ from tests.deploys.workers import (  # noqa: F401  (fixtures)
 from tests.factories import make_member, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-EDITOR_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "editor" / "editor.html"
-SNIPPET = '{% include "deploys/_editor_deploy.html" %}'
-
-
-@pytest.fixture
-def editor_with_deploy(settings, tmp_path):
-    """The editor page with the Save & Deploy include, added here until editor.html has it."""
-    text = EDITOR_TEMPLATE.read_text()
-    if SNIPPET in text:
-        return
-    marker = '<div id="save-status"'
-    assert marker in text
-    (tmp_path / "editor").mkdir()
-    (tmp_path / "editor" / "editor.html").write_text(text.replace(marker, SNIPPET + marker, 1))
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
-    ]
 
 
 def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
@@ -48,7 +30,6 @@ def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
     screenshot,
     workspace,
     start_worker,  # noqa: F811  (the fixture imported above)
-    editor_with_deploy,
 ):
     start_worker()
     owner = make_user(username="owner")
@@ -67,6 +48,7 @@ def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
     page.get_by_role("textbox", name="Function code").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\n// v2: deployed from the browser")
+    expect(page.locator("#dirty-marker")).to_be_visible()
     page.click("#save-deploy-button")
     page.check("input[name=target][value=chosen]")
     page.check(f"input[name=instances][value={shop.public_id}]")
@@ -74,6 +56,7 @@ def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
     page.click("#confirm-deploy")
     expect(page.locator("#deploy-status [data-status=succeeded]")).to_be_visible(timeout=20_000)
     expect(page.locator("#deploy-status")).to_contain_text("v2")
+    expect(page.locator("#dirty-marker")).to_be_hidden()
     screenshot("deploys-02-editor-succeeded")
 
     # The function's page: the chosen instance runs v2, the other one is behind.

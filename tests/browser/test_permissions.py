@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -27,7 +29,9 @@ def test_read_only_editor_has_no_save_and_a_forged_save_is_refused_and_audited(
     expect(page.locator(".editor-main .cm-editor")).to_be_visible()
     expect(page.locator("#save-button")).to_have_count(0)
     expect(page.locator(".editor-header .read-only-badge")).to_be_visible()
-    disabled_save = page.locator('.editor-actions [aria-disabled="true"]', has_text="Save")
+    disabled_save = page.locator(
+        '.editor-actions [aria-disabled="true"]', has_text=re.compile("^Save$")
+    )
     expect(disabled_save).to_have_attribute(
         "title", "Only Workspace Owners and Functions Admins can edit functions."
     )
