@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from catalog.models import Function, FunctionSetting, ResourceType, SettingType
+from catalog.models import Function, ResourceType
 from catalog.services import function_create
 from catalog.starters import STARTERS
+from functions_ui.deploys.models import SourceInstance
+from functions_ui.deploys.services import (
+    destination_instance_create,
+    insert_instance_create,
+    source_instance_create,
+)
 from functions_ui.permissions.models import Role
 from functions_ui.workspaces.models import Workspace
 from functions_ui.workspaces.services import membership_grant, workspace_create
+from versioning.selectors import latest_version
+from versioning.services import version_mark_deployed
 
 DEMO_WORKSPACE_SLUG = "acme"
 
@@ -67,6 +75,46 @@ DEMO_FUNCTIONS = (
 )
 
 
+API_KEY = {
+    "name": "apiKey",
+    "label": "API Key",
+    "description": "Key for the remote API.",
+    "type": "STRING",
+    "required": True,
+    "sensitive": True,
+}
+
+
+def _seed_instances(functions: dict[str, Function], *, owner) -> None:
+    """A connected pipeline: a source, a destination fed by it, an insert in front of it."""
+    source_fn = functions["Zendesk Tickets"]
+    if SourceInstance.objects.filter(function=source_fn).exists():
+        return
+    source = source_instance_create(
+        function=source_fn,
+        user=owner,
+        name="Zendesk production",
+        raw_settings={"apiKey": "demo-zendesk-key"},
+    )
+    destination = destination_instance_create(
+        function=functions["Internal Analytics API"],
+        user=owner,
+        name="Analytics collector",
+        raw_settings={"apiKey": "demo-analytics-key"},
+        source_ids=[source.public_id],
+    )
+    insert_instance_create(
+        function=functions["PII Scrubber"],
+        user=owner,
+        name="PII Scrubber",
+        raw_settings={},
+        destination_id=destination.public_id,
+        enabled=True,
+    )
+    for name in ("Zendesk Tickets", "Internal Analytics API", "PII Scrubber"):
+        version_mark_deployed(version=latest_version(function=functions[name]), user=owner)
+
+
 @transaction.atomic
 def seed_demo(*, password: str) -> Workspace:
     """Create the demo workspace, users and functions that are missing; change nothing else."""
@@ -89,26 +137,19 @@ def seed_demo(*, password: str) -> Workspace:
 
     starters = {starter.slug: starter for starter in STARTERS}
     author = users["functions-admin"]
+    functions = {}
     for name, resource_type, starter_slug, description in DEMO_FUNCTIONS:
-        if Function.objects.filter(workspace=workspace, display_name=name).exists():
-            continue
-        function = function_create(
-            workspace=workspace,
-            user=author,
-            resource_type=resource_type,
-            display_name=name,
-            description=description,
-            code=starters[starter_slug].code,
-        )
-        if resource_type != ResourceType.INSERT_DESTINATION:
-            FunctionSetting.objects.create(
-                function=function,
-                position=0,
-                name="apiKey",
-                label="API Key",
-                description="Key for the remote API.",
-                type=SettingType.STRING,
-                required=True,
-                sensitive=True,
+        function = Function.objects.filter(workspace=workspace, display_name=name).first()
+        if function is None:
+            function = function_create(
+                workspace=workspace,
+                user=author,
+                resource_type=resource_type,
+                display_name=name,
+                description=description,
+                code=starters[starter_slug].code,
+                settings=[] if resource_type == ResourceType.INSERT_DESTINATION else [API_KEY],
             )
+        functions[name] = function
+    _seed_instances(functions, owner=users["owner"])
     return workspace

@@ -3,12 +3,23 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from catalog.models import Function
+from functions_ui.audit.models import AuditEvent
+from functions_ui.deploys.models import DestinationInstance, InsertInstance, SourceInstance
 from functions_ui.permissions.models import Role, RoleGrant
 from functions_ui.workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
-COUNTED = (Workspace, Function, RoleGrant, get_user_model())
+COUNTED = (
+    Workspace,
+    Function,
+    RoleGrant,
+    get_user_model(),
+    SourceInstance,
+    DestinationInstance,
+    InsertInstance,
+    AuditEvent,
+)
 
 
 def counts():
@@ -40,6 +51,12 @@ def test_seed_demo_creates_acme_with_one_user_per_role(capsys, monkeypatch):
         "DESTINATION",
         "INSERT_DESTINATION",
     }
+    # A connected pipeline shows deploys: source -> insert -> destination, all deployed.
+    destination = DestinationInstance.objects.get(name="Analytics collector")
+    assert [s.name for s in destination.sources.all()] == ["Zendesk production"]
+    assert InsertInstance.objects.get(destination=destination).enabled
+    assert destination.version is not None
+    assert "demo-analytics-key" not in str(destination.secret_values)
 
 
 def test_seed_demo_twice_changes_nothing():
