@@ -79,6 +79,7 @@ def function_list(request: HttpRequest) -> HttpResponse:
         "next_url": page.has_next()
         and _catalog_url(type_slug=type_slug, search=search, page=page.next_page_number()),
         "can_create": request.access.can("function.create"),
+        "has_functions_access": request.access.holds_role_for("function.view"),
         "create_denied_reason": denied_reason("function.create"),
     }
     template = "catalog/_function_results.html" if request.htmx else "catalog/function_list.html"

@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
+from functions_ui.deploys.selectors import instance_names_by_version
 from functions_ui.permissions.policy import denied_reason
 from functions_ui.workspaces.decorators import workspace_view
 from versioning import selectors, services
@@ -103,9 +104,13 @@ def history(request: HttpRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     page = selectors.version_list_for_function(function=function, page=request.GET.get("page"))
     labels = selectors.version_labels(function=function)
+    instances = instance_names_by_version(
+        function=function, version_ids=[version.id for version in page]
+    )
     context = {
         "function": function,
         "page": page,
+        "entries": [(version, instances.get(version.id, [])) for version in page],
         "latest_id": labels.get(Label.LATEST),
         "deployed_id": labels.get(Label.DEPLOYED),
         "undo": selectors.undo_offer(

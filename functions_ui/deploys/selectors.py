@@ -69,6 +69,22 @@ def _instances(function: Function) -> QuerySet[InstanceBase]:
     )
 
 
+def instance_names_by_version(
+    *, function: Function, version_ids: list[str]
+) -> dict[str, list[str]]:
+    """Which instances run each of these versions (one query, whatever the count)."""
+    model = INSTANCE_MODEL_BY_TYPE[ResourceType(function.resource_type)]
+    rows = (
+        model.objects.filter(function=function, version_id__in=version_ids)
+        .order_by("name", "id")
+        .values_list("version_id", "name")
+    )
+    names: dict[str, list[str]] = {}
+    for version_id, name in rows:
+        names.setdefault(version_id, []).append(name)
+    return names
+
+
 def instance_rows(*, function: Function, latest: Version | None) -> list[InstanceRow]:
     """The function's instances with how far each one's version is behind LATEST."""
     rows = []

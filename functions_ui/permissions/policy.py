@@ -76,6 +76,10 @@ class MemberAccess:
                 return True
         return False
 
+    def holds_role_for(self, action: str) -> bool:
+        """Whether any grant's role allows the action, whatever its scope."""
+        return any(grant.role in ACTION_ROLES[action] for grant in self.grants)
+
     def sees_all_functions(self) -> bool:
         view_roles = ACTION_ROLES["function.view"]
         return any(g.role in view_roles and g.covers(None) for g in self.grants)

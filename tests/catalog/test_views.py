@@ -255,3 +255,14 @@ def test_read_only_member_cannot_delete(client, login_as, workspace):
     url = reverse("catalog:function_delete", args=[workspace.slug, function.public_id])
     assert client.post(url).status_code == 403
     assert Function.objects.filter(pk=function.pk).exists()
+
+
+def test_member_without_a_functions_role_is_told_why_the_catalog_is_empty(
+    client, login_as, workspace
+):
+    login_as(role=None)
+    make_function(workspace=workspace, display_name="Hidden")
+    content = client.get(list_url(workspace)).content.decode()
+    assert "You have no access to functions here" in content
+    assert "Hidden" not in content
+    assert "No functions yet" not in content

@@ -7,6 +7,7 @@ from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_member, make_setting, make_workspace
 from versioning.highlighting import highlight_css
 from versioning.models import Version
+from versioning.selectors import latest_version
 from versioning.services import version_mark_deployed, version_restore, version_save
 from versioning.views import VIEW_COOKIE
 
@@ -360,3 +361,19 @@ def test_stylesheet_carries_the_highlighting_rules():
 
     stylesheet = (settings.BASE_DIR / "static" / "css" / "versioning.css").read_text()
     assert highlight_css(".hl") in stylesheet
+
+
+def test_history_names_the_instances_running_each_version(client, login_as, workspace):
+    from functions_ui.deploys.services import source_instance_create
+    from tests.deploys.helpers import SOURCE_CODE
+
+    login_as()
+    function = make_function(workspace=workspace, resource_type="SOURCE", code=SOURCE_CODE)
+    source_instance_create(function=function, user=None, name="Production hooks", raw_settings={})
+    first = latest_version(function=function)
+    version_save(function=function, user=None, code=SOURCE_CODE + "// v2\n", base_version_id=None)
+    url = reverse("versioning:history", args=[workspace.slug, function.public_id])
+    content = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    entry = content[content.index(f'id="version-{first.id}"') :]
+    assert "Runs on: Production hooks" in entry
+    assert content.count("Runs on:") == 1
