@@ -12,6 +12,7 @@ run: setup migrate
 	$(PY) manage.py serve
 
 test: setup-test
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

@@ -25,6 +25,8 @@ from tests.conftest import TEST_SECRETS_KEY
 BASE_DIR = Path(__file__).resolve().parents[2]
 _db = settings.DATABASES["default"]
 if _db["ENGINE"].endswith("sqlite3"):
+    # var/ is ignored by git, so a fresh clone does not have it yet.
+    Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
     _db.setdefault("TEST", {})["NAME"] = str(
         Path(settings.VAR_DIR) / f"test-deploys-{os.getpid()}.sqlite3"
     )
