@@ -169,6 +169,8 @@ DEPLOYS_WEBHOOK_RETRY_AFTER = int(os.environ.get("DEPLOYS_WEBHOOK_RETRY_AFTER", 
 # onBatch: up to this many events, or whatever arrived within the window.
 DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "20"))
 DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECONDS", "10"))
+# A batch still "running" this long after it was claimed lost its worker; it is queued again.
+DELIVERY_BATCH_STALE_SECONDS = int(os.environ.get("DELIVERY_BATCH_STALE_SECONDS", "120"))
 # Segment's retry policy: randomized exponential backoff, the first wait 1-3 minutes, at
 # most 20 minutes apart; sources try 6 times, destinations keep trying for 4 hours.
 DELIVERY_RETRY_FIRST_MIN_SECONDS = float(os.environ.get("DELIVERY_RETRY_FIRST_MIN_SECONDS", "60"))

@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -499,6 +499,25 @@ def _batch_outcomes(outcome: Outcome, result: Any, count: int) -> list[Outcome]:
     return outcomes
 
 
+def _batch_reclaim(*, destination_id: int, now: datetime) -> int:
+    """Queue again the events of a batch whose worker died before finishing it.
+
+    The flush task is acknowledged late, so a killed worker's task comes back; the events it
+    had claimed are still "running" and would otherwise stay so for good.
+    """
+    stale_before = now - timedelta(seconds=settings.DELIVERY_BATCH_STALE_SECONDS)
+    return (
+        Delivery.objects.filter(
+            destination_id=destination_id,
+            status=RunStatus.RUNNING,
+            attempts=1,
+            last_attempt_at__lt=stale_before,
+        )
+        .exclude(batch_key="")
+        .update(status=RunStatus.QUEUED, attempts=0, batch_key="")
+    )
+
+
 def delivery_batch_process(
     *, destination_id: int, now: datetime | None = None, rng: random.Random | None = None
 ) -> int:
@@ -506,6 +525,7 @@ def delivery_batch_process(
     from functions_ui.deploys.tasks import delivery_batch_flush
 
     now = now or timezone.now()
+    _batch_reclaim(destination_id=destination_id, now=now)
     waiting = Delivery.objects.filter(
         destination_id=destination_id, status=RunStatus.QUEUED, attempts=0
     )

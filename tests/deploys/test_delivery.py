@@ -253,3 +253,21 @@ def test_source_run_records_nothing_for_a_deleted_instance(pipeline):
         is None
     )
     assert SourceRun.objects.count() == 0
+
+
+def test_a_batch_abandoned_by_a_dead_worker_is_sent_again(workspace, settings):
+    settings.DELIVERY_BATCH_SIZE = 5
+    settings.DELIVERY_BATCH_STALE_SECONDS = 120
+    _, source = make_source(workspace=workspace)
+    code = "async function onBatch(events) { return events.map(() => ({status: 200})); }"
+    _, destination = make_destination(workspace=workspace, sources=[source], code=code)
+    for n in range(2):
+        post(source, {"n": n}, request_id=f"r{n}")
+    # A worker claimed the batch and died before finishing it.
+    Delivery.objects.update(
+        status=RunStatus.RUNNING, attempts=1, batch_key="dead-worker", last_attempt_at=T0
+    )
+    assert delivery_batch_process(destination_id=destination.pk, now=T0) == 0
+    later = T0 + timedelta(seconds=121)
+    assert delivery_batch_process(destination_id=destination.pk, now=later) == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}
