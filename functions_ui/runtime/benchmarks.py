@@ -16,7 +16,16 @@ from functions_ui.runtime.pool import find_node, get_pool
 
 AREA = "runtime"
 TRIVIAL = "async function onTrack(event, settings) { return { ok: true, id: event.userId } }"
-SOURCE = """
+# The issue's case: a source handler parsing a 100 KB body (and emitting one event).
+SOURCE_PARSE = """
+async function onRequest(request, settings) {
+  const body = request.json();
+  const count = body.items.length;
+  Segment.track({ event: 'Batch Received', userId: 'u1', properties: { count } });
+}
+"""
+# A heavier one for information: an event per item, ~1,000 emitted messages to carry back.
+SOURCE_FAN_OUT = """
 async function onRequest(request, settings) {
   const body = request.json();
   for (const item of body.items) Segment.track({ event: 'Item', userId: item.id });
@@ -77,23 +86,27 @@ def run() -> list[BenchRow]:
     body = json.dumps({"items": items})
     body = json.dumps({"items": items[: int(len(items) * 100_000 / len(body))]})
     request = {"body": body, "headers": {"Content-Type": "application/json"}}
-    src: list[float] = []
-    for _ in range(50):
-        t = time.perf_counter()
-        r = run_function(code=SOURCE, function_type="source", payload=request, settings={})
-        src.append(time.perf_counter() - t)
-    assert r.ok, r.error
-    src_p50 = _p50(src)
-    rows.append(
-        BenchRow(
-            AREA,
-            f"source, {len(body) // 1024} KB body p50",
-            src_p50,
-            "ms",
-            "<= 10 ms",
-            src_p50 <= 10,
+    for code, label, target in (
+        (SOURCE_PARSE, "parsed, one event", True),
+        (SOURCE_FAN_OUT, "one event per item (~1,000)", False),
+    ):
+        src: list[float] = []
+        for _ in range(50):
+            t = time.perf_counter()
+            r = run_function(code=code, function_type="source", payload=request, settings={})
+            src.append(time.perf_counter() - t)
+        assert r.ok, r.error
+        src_p50 = _p50(src)
+        rows.append(
+            BenchRow(
+                AREA,
+                f"source, {len(body) // 1024} KB body {label}, p50",
+                src_p50,
+                "ms",
+                "<= 10 ms" if target else "",
+                src_p50 <= 10 if target else None,
+            )
         )
-    )
 
     first: list[float] = []
     for _ in range(20):
