@@ -12,7 +12,7 @@ run: setup migrate
 	$(PY) manage.py serve
 
 test: setup-test
-	@mkdir -p var
+	@mkdir -p .var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
@@ -24,7 +24,7 @@ worker: setup
 	$(PY) -m celery -A functions_ui worker --loglevel INFO
 
 migrate: setup
-	@mkdir -p var
+	@mkdir -p .var
 	$(PY) manage.py migrate --noinput -v 0
 
 lint: setup
@@ -44,7 +44,8 @@ setup-test: $(VENV)/.installed static/build/editor.js
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) functions_ui/devserver/pyproject_requirements.py dev > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -57,4 +58,4 @@ static/build/editor.js: static/js/editor.js node_modules/.installed
 		--target=es2020 --log-level=warning --outfile=$@
 
 clean:
-	rm -rf $(VENV) node_modules var static/build
+	rm -rf $(VENV) node_modules .var static/build

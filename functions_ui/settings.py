@@ -12,7 +12,8 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("FUNCTIONS_UI_VAR_DIR", BASE_DIR / "var"))
+# Local state (the SQLite file, test screenshots) lives in a hidden, git-ignored folder.
+VAR_DIR = Path(os.environ.get("FUNCTIONS_UI_VAR_DIR", BASE_DIR / ".var"))
 
 
 def env_bool(name: str, default: bool) -> bool:

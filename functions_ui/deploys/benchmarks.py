@@ -2,7 +2,7 @@
 
 Gunicorn (several processes), a Celery worker and Redis all run as local processes on
 loopback, so the benchmark needs a database every process can open: it runs itself in a
-child process on a throwaway SQLite file under var/ and hands its rows back as JSON. Every
+child process on a throwaway SQLite file under .var/ and hands its rows back as JSON. Every
 loop is bounded; the servers are stopped at the end.
 """
 

@@ -3,7 +3,7 @@
 Integration and browser tests run a real Celery worker in a subprocess (no eager mode),
 which must see the test database: an in-memory SQLite database is invisible to it, so
 importing this module (from a conftest or a test module, at collection time, before the
-test database exists) moves the session's test database to a file under var/. It is
+test database exists) moves the session's test database to a file under .var/. It is
 created once per session, and only transactional tests commit to it.
 """
 
@@ -25,7 +25,7 @@ from tests.conftest import TEST_SECRETS_KEY
 BASE_DIR = Path(__file__).resolve().parents[2]
 _db = settings.DATABASES["default"]
 if _db["ENGINE"].endswith("sqlite3"):
-    # var/ is ignored by git, so a fresh clone does not have it yet.
+    # .var/ is ignored by git, so a fresh clone does not have it yet.
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
     _db.setdefault("TEST", {})["NAME"] = str(
         Path(settings.VAR_DIR) / f"test-deploys-{os.getpid()}.sqlite3"
