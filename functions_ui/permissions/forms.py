@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from functions_ui.permissions.models import Role
 from functions_ui.permissions.selectors import MemberRow
@@ -127,5 +128,10 @@ class MemberAccessForm(forms.Form):
 class MemberAddForm(MemberAccessForm):
     username = forms.CharField(
         max_length=150,
+        validators=[UnicodeUsernameValidator()],
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "their username"}),
+    )
+    create_account = forms.BooleanField(
+        required=False,
+        label="Create an account with a one-time password if there is none",
     )

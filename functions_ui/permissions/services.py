@@ -6,6 +6,7 @@ and the "at least one Workspace Owner" rule cannot be raced past.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -109,6 +110,9 @@ def _grants_write(
         role_grant.functions.set(functions)
 
 
+NO_SUCH_USER = "There is no user with this username; tick “Create an account” to make one."
+
+
 @transaction.atomic
 def membership_add(
     *,
@@ -123,7 +127,7 @@ def membership_add(
         **{user_model.USERNAME_FIELD: username.strip()}
     ).first()
     if user is None:
-        raise ValidationError({"username": "There is no user with this username."})
+        raise ValidationError({"username": NO_SUCH_USER})
     locked = _lock_workspace(workspace)
     if Membership.objects.filter(workspace=locked, user=user).exists():
         raise ValidationError({"username": f"{user.get_username()} is already a member."})
@@ -138,6 +142,33 @@ def membership_add(
         details={"roles": [grant_describe(g.role, f or None) for g, f in checked]},
     )
     return membership
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    workspace: Workspace,
+    username: str,
+    grants: Sequence[GrantSpec],
+    by: AbstractBaseUser | None,
+    create_account: bool = False,
+) -> tuple[Membership, str | None]:
+    """Add a member, first creating their account when asked and none exists.
+
+    Returns the membership and, for a new account, its one-time password (to hand over
+    once; it is stored only hashed). The new user should change it on first sign-in.
+    """
+    user_model = get_user_model()
+    username = username.strip()
+    password = None
+    exists = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).exists()
+    if create_account and not exists:
+        password = secrets.token_urlsafe(12)
+        user_model._default_manager.create_user(
+            **{user_model.USERNAME_FIELD: username}, password=password
+        )
+    membership = membership_add(workspace=workspace, username=username, grants=grants, by=by)
+    return membership, password
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.forms import add_service_errors
 from functions_ui.permissions import selectors, services
 from functions_ui.permissions.forms import MemberAccessForm, MemberAddForm
 from functions_ui.permissions.policy import require
@@ -19,19 +20,14 @@ def _list_url(request: HttpRequest) -> str:
     return reverse("members:list", kwargs={"workspace_slug": request.workspace.slug})
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _list_page(request: HttpRequest, add_form: MemberAddForm, status: int = 200) -> HttpResponse:
+def _list_page(
+    request: HttpRequest, add_form: MemberAddForm, status: int = 200, **extra
+) -> HttpResponse:
     context = {
         "rows": selectors.member_rows(workspace=request.workspace),
         "add_form": add_form,
         "last_owner_reason": services.LAST_OWNER_MESSAGE,
+        **extra,
     }
     return render(request, "permissions/member_list.html", context, status=status)
 
@@ -52,16 +48,22 @@ def member_add(request: HttpRequest) -> HttpResponse:
     form = MemberAddForm(request.POST, function_choices=choices)
     if form.is_valid():
         try:
-            services.membership_add(
+            _, password = services.membership_invite(
                 workspace=request.workspace,
                 username=form.cleaned_data["username"],
                 grants=form.grants(),
                 by=request.user,
+                create_account=form.cleaned_data["create_account"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['username']} is now a member.")
+            username = form.cleaned_data["username"]
+            if password:
+                # Shown on this response only: never redirected through a message cookie.
+                fresh = MemberAddForm(function_choices=choices)
+                return _list_page(request, fresh, new_account=(username, password))
+            messages.success(request, f"{username} is now a member.")
             return redirect(_list_url(request))
     return _list_page(request, form, status=422)
 
@@ -80,7 +82,7 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
                     membership=member.membership, grants=form.grants(), by=request.user
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 name = member.membership.user.get_username()
                 messages.success(request, f"Saved the roles of {name}.")

@@ -87,7 +87,7 @@ def test_add_an_unknown_username(client, login_as, workspace):
     login_as(Role.WORKSPACE_OWNER)
     response = client.post(url("add", workspace), {"username": "ghost"})
     assert response.status_code == 422
-    assert "There is no user with this username." in response.content.decode()
+    assert "There is no user with this username;" in response.content.decode()
 
 
 def test_edit_roles(client, login_as, workspace):
@@ -154,3 +154,43 @@ def test_owners_see_members_and_audit_links_others_do_not(client, login_as, work
     content = client.get(catalog).content.decode()
     assert f'href="{url("list", workspace)}"' in content
     assert f'href="{reverse("audit:event_list", args=[workspace.slug])}"' in content
+
+
+def test_owner_can_create_an_account_for_a_new_member_and_sees_its_password_once(
+    client, login_as, workspace
+):
+    from django.contrib.auth import get_user_model
+
+    login_as(Role.WORKSPACE_OWNER)
+    response = client.post(
+        reverse("members:add", args=[workspace.slug]),
+        {
+            "username": "newcomer",
+            "create_account": "on",
+            "role_functions_read_only": "on",
+            "scope_functions_read_only": "all",
+        },
+    )
+    content = response.content.decode()
+    assert response.status_code == 200, content[:500]
+    assert "Account “newcomer” created." in content
+    field = content.split('id="new-account-password"')[0]
+    password = field.rsplit('value="', 1)[1].split('"')[0]
+    assert get_user_model().objects.get(username="newcomer").check_password(password)
+    members_page = client.get(reverse("members:list", args=[workspace.slug])).content.decode()
+    assert password not in members_page
+    assert "newcomer" in members_page
+    assert client.login(username="newcomer", password=password)
+
+
+def test_without_the_box_an_unknown_username_creates_nothing(client, login_as, workspace):
+    from django.contrib.auth import get_user_model
+
+    login_as(Role.WORKSPACE_OWNER)
+    response = client.post(
+        reverse("members:add", args=[workspace.slug]),
+        {"username": "ghost", "role_functions_read_only": "on", "scope_functions_read_only": "all"},
+    )
+    assert response.status_code == 422
+    assert "tick “Create an account”" in response.content.decode()
+    assert not get_user_model().objects.filter(username="ghost").exists()
