@@ -170,6 +170,13 @@ DEPLOYS_WEBHOOK_RETRY_AFTER = int(os.environ.get("DEPLOYS_WEBHOOK_RETRY_AFTER", 
 # onBatch: up to this many events, or whatever arrived within the window.
 DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "20"))
 DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECONDS", "10"))
+# Webhook runs, their events and deliveries are kept this long (Segment keeps 30 days).
+DELIVERY_RETENTION_DAYS = int(os.environ.get("DELIVERY_RETENTION_DAYS", "30"))
+# Periodic work runs under Celery beat: `make run` embeds it in its worker; production runs
+# one `celery -A functions_ui beat` process beside the workers.
+CELERY_BEAT_SCHEDULE = {
+    "trim-delivery-records": {"task": "deploys.delivery_records_trim", "schedule": 3600.0},
+}
 # A batch still "running" this long after it was claimed lost its worker; it is queued again.
 DELIVERY_BATCH_STALE_SECONDS = int(os.environ.get("DELIVERY_BATCH_STALE_SECONDS", "120"))
 # Segment's retry policy: randomized exponential backoff, the first wait 1-3 minutes, at

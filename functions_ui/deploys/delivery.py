@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import (
+    FINAL_RUN_STATUSES,
     Delivery,
     DestinationInstance,
     InsertInstance,
@@ -568,3 +569,24 @@ def delivery_batch_process(
     if waiting.exists():
         _enqueue(delivery_batch_flush, (destination_id,))
     return len(batch)
+
+
+# Retention -----------------------------------------------------------------------------------
+
+
+def delivery_records_trim(*, now: datetime | None = None) -> int:
+    """Delete webhook runs (with their events and deliveries) older than the retention period.
+
+    A run is kept while any of its deliveries may still happen (queued, running, retrying),
+    however old it is. Returns how many runs went.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DELIVERY_RETENTION_DAYS)
+    pending = Delivery.objects.exclude(status__in=FINAL_RUN_STATUSES).values("event__run_id")
+    old_runs = SourceRun.objects.filter(received_at__lt=cutoff).exclude(pk__in=pending)
+    deleted = 0
+    # In slices, so that one sweep never holds a long write lock.
+    while ids := list(old_runs.values_list("pk", flat=True)[:500]):
+        SourceRun.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

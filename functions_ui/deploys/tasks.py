@@ -97,3 +97,11 @@ def delivery_batch_flush(destination_id: int) -> None:
     from functions_ui.deploys.delivery import delivery_batch_process
 
     delivery_batch_process(destination_id=destination_id)
+
+
+@shared_task(name="deploys.delivery_records_trim", ignore_result=True)
+def delivery_records_trim() -> None:
+    """Drop event logs and deliveries past the retention period (run by Celery beat)."""
+    from functions_ui.deploys.delivery import delivery_records_trim as trim
+
+    trim()

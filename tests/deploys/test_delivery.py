@@ -271,3 +271,23 @@ def test_a_batch_abandoned_by_a_dead_worker_is_sent_again(workspace, settings):
     later = T0 + timedelta(seconds=121)
     assert delivery_batch_process(destination_id=destination.pk, now=later) == 2
     assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}
+
+
+def test_old_runs_are_trimmed_but_pending_deliveries_are_kept(pipeline, settings):
+    from functions_ui.deploys.delivery import delivery_records_trim
+
+    settings.DELIVERY_RETENTION_DAYS = 30
+    source, destination = pipeline
+    post(source, {"n": 1}, request_id="old-done", now=T0)
+    post(source, {"n": 2}, request_id="old-pending", now=T0)
+    post(source, {"n": 3}, request_id="recent", now=T0 + timedelta(days=29))
+    done = Delivery.objects.get(event__run__request_id="old-done")
+    Delivery.objects.filter(pk=done.pk).update(status=RunStatus.DELIVERED)
+    Delivery.objects.filter(event__run__request_id="recent").update(status=RunStatus.DELIVERED)
+    # old-pending's delivery is still queued: it may yet happen, so its run stays.
+
+    assert delivery_records_trim(now=T0 + timedelta(days=31)) == 1
+    kept = set(SourceRun.objects.values_list("request_id", flat=True))
+    assert kept == {"old-pending", "recent"}
+    assert not Delivery.objects.filter(pk=done.pk).exists()
+    assert delivery_records_trim(now=T0 + timedelta(days=31)) == 0

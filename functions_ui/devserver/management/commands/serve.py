@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -54,6 +55,8 @@ class Command(BaseCommand):
                 [
                     *(sys.executable, "-m", "celery", "--quiet", "-A", "functions_ui", "worker"),
                     *("--loglevel", "WARNING", "--concurrency", "2", "--hostname", "dev@%h"),
+                    # One machine: the worker also runs the periodic tasks (Celery beat).
+                    *("--beat", "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")),
                 ],
             )
             children.append(worker)
