@@ -7,6 +7,8 @@ and `errors`, and no Django HTML error page ever reaches an API client.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -85,3 +87,24 @@ def from_validation_error(error: ValidationError) -> ApiError:
                 item["field"] = camel_case(field)
             errors.append(item)
     return ApiError(422, errors[0]["message"], errors=errors)
+
+
+@contextmanager
+def fields_as(names: dict[str, str], *, others: str = "") -> Iterator[None]:
+    """Re-raise a service's ValidationError under the API's field names.
+
+    `names` maps a service's field to the API's; any other field gets `others` in front
+    (so a deploys service's `apiKey` becomes `settings.apiKey`).
+    """
+    try:
+        yield
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        renamed = {
+            field
+            if field == NON_FIELD_ERRORS
+            else names.get(field, f"{others}{field}"): field_errors
+            for field, field_errors in error.error_dict.items()
+        }
+        raise ValidationError(renamed) from error

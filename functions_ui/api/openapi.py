@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from catalog.models import DISPLAY_NAME_MAX_LENGTH, ResourceType, SettingType
+from catalog.secrets import MASK
 from catalog.services import CODE_MAX_BYTES
 from functions_ui.api.endpoint import MEDIA_TYPES
 
@@ -40,6 +41,12 @@ def _object(
 STRING = {"type": "string"}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 BOOLEAN = {"type": "boolean"}
+INSTANCE_NAME_MAX_LENGTH = 120
+SETTING_VALUES = {
+    "type": "object",
+    "description": "values by setting name: a string, true or false, a list of strings or an "
+    "object of strings, as the setting's type says. Sensitive values are write-only.",
+}
 
 SCHEMAS: dict[str, Any] = {
     "FunctionSettingV1": _object(
@@ -244,6 +251,97 @@ SCHEMAS: dict[str, Any] = {
         },
         ["id", "kind", "name", "enabled"],
     ),
+    "CreateInstanceInput": _object(
+        {
+            "name": {"type": "string", "maxLength": INSTANCE_NAME_MAX_LENGTH},
+            "settings": SETTING_VALUES,
+            "sourceIds": {
+                "type": "array",
+                "items": STRING,
+                "description": "destination functions only: the source instances to connect",
+            },
+            "destinationId": {
+                **STRING,
+                "description": "insert functions only: the destination instance to sit before",
+            },
+            "enabled": {**BOOLEAN, "description": "insert functions only; default true"},
+        },
+        ["name"],
+        closed=True,
+    ),
+    "UpdateInstanceInput": _object(
+        {
+            "name": {"type": "string", "maxLength": INSTANCE_NAME_MAX_LENGTH},
+            "settings": {
+                **SETTING_VALUES,
+                "description": "merged into the stored values; a sensitive value left out, "
+                "null or empty keeps the stored one",
+            },
+            "enabled": BOOLEAN,
+            "sourceIds": {
+                "type": "array",
+                "items": STRING,
+                "description": "destination functions only: replaces the connected sources",
+            },
+        },
+        closed=True,
+    ),
+    "InsertFunctionInstanceAlpha": _object(
+        {
+            "id": STRING,
+            "name": STRING,
+            "integrationId": {**STRING, "description": "the destination instance's id"},
+            "classId": {**STRING, "description": "the insert function's id without ifnd_"},
+            "functionId": {**STRING, "description": "(addition) the insert function's id"},
+            "enabled": BOOLEAN,
+            "versionId": _nullable({**STRING, "description": "(addition) the version it runs"}),
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "settings": {"type": "object", "description": "values of non-sensitive settings"},
+            "encryptedSettings": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": [MASK]},
+                "description": "names of sensitive settings that have a value, each mapped to "
+                "a mask; never the value",
+            },
+        },
+        [
+            "id",
+            "integrationId",
+            "classId",
+            "enabled",
+            "createdAt",
+            "updatedAt",
+            "settings",
+            "encryptedSettings",
+        ],
+    ),
+    "CreateInsertFunctionInstanceInput": _object(
+        {
+            "functionId": {
+                **STRING,
+                "description": "the insert function's id, with or without its ifnd_ prefix",
+            },
+            "integrationId": {**STRING, "description": "the destination instance's id"},
+            "name": {"type": "string", "maxLength": INSTANCE_NAME_MAX_LENGTH},
+            "settings": SETTING_VALUES,
+            "enabled": {**BOOLEAN, "description": "default true"},
+        },
+        ["functionId", "integrationId", "name"],
+        closed=True,
+    ),
+    "UpdateInsertFunctionInstanceInput": _object(
+        {
+            "name": {"type": "string", "maxLength": INSTANCE_NAME_MAX_LENGTH},
+            "settings": {
+                **SETTING_VALUES,
+                "description": "merged into the stored values; a sensitive value left out, "
+                "null or empty keeps the stored one",
+            },
+            "enabled": BOOLEAN,
+        },
+        closed=True,
+    ),
     "RequestError": _object(
         {
             "type": STRING,
@@ -312,6 +410,12 @@ def _path_parameter(name: str, description: str = "") -> dict[str, Any]:
 
 
 FUNCTION_ID = _path_parameter("functionId", "the function's id, e.g. sfnc_...")
+INSTANCE_ID = _path_parameter("instanceId", "the instance's id: src_, dst_ or ins_...")
+INSERT_INSTANCE_ID = _path_parameter("instanceId", "the insert function instance's id, ins_...")
+INSTANCE_OK = _ok({"instance": _ref("Instance")}, ["instance"])
+INSERT_INSTANCE_OK = _ok({"instance": _ref("InsertFunctionInstanceAlpha")}, ["instance"])
+DELETED_OK = _ok({"status": {"type": "string", "enum": ["SUCCESS"]}}, ["status"])
+CONNECT_NOTE = "Needs Workspace Owner or Source Admin."
 
 
 def _operation(
@@ -421,13 +525,39 @@ PATHS: dict[str, Any] = {
             _ok({"instances": {"type": "array", "items": _ref("Instance")}}, ["instances"]),
             parameters=[FUNCTION_ID],
         ),
+        "post": _operation(
+            "createFunctionInstance",
+            "Connect an instance of the function (addition)",
+            INSTANCE_OK,
+            parameters=[FUNCTION_ID],
+            body="CreateInstanceInput",
+            description="A source (with its own webhook URL), a destination connected to "
+            "sourceIds, or an insert function before destinationId, by the function's type; "
+            "a field of another type is a 422. It runs the deployed version (or LATEST "
+            f"before any deploy). {CONNECT_NOTE}",
+        ),
     },
     "/functions/{functionId}/instances/{instanceId}": {
         "get": _operation(
             "getFunctionInstance",
             "Get one instance (addition)",
-            _ok({"instance": _ref("Instance")}, ["instance"]),
-            parameters=[FUNCTION_ID, _path_parameter("instanceId")],
+            INSTANCE_OK,
+            parameters=[FUNCTION_ID, INSTANCE_ID],
+        ),
+        "patch": _operation(
+            "updateFunctionInstance",
+            "Change an instance (addition)",
+            INSTANCE_OK,
+            parameters=[FUNCTION_ID, INSTANCE_ID],
+            body="UpdateInstanceInput",
+            description=f"All or nothing; fields left out stay as they are. {CONNECT_NOTE}",
+        ),
+        "delete": _operation(
+            "deleteFunctionInstance",
+            "Remove an instance (addition)",
+            DELETED_OK,
+            parameters=[FUNCTION_ID, INSTANCE_ID],
+            description=CONNECT_NOTE,
         ),
     },
     "/functions/{functionId}/versions": {
@@ -482,6 +612,64 @@ PATHS: dict[str, Any] = {
                     "schema": {"type": "string", "enum": ["true", "false"]},
                 },
             ],
+        ),
+    },
+    "/insert-function-instances": {
+        "get": _operation(
+            "listInsertFunctionInstances",
+            "List an insert function's instances",
+            _ok(
+                {
+                    "instances": {
+                        "type": "array",
+                        "items": _ref("InsertFunctionInstanceAlpha"),
+                    },
+                    "pagination": _ref("Pagination"),
+                },
+                ["instances", "pagination"],
+            ),
+            parameters=[
+                {
+                    "name": "functionId",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "description": "the insert function's id, with or without ifnd_",
+                },
+                *PAGE_PARAMETERS,
+            ],
+            description="Segment's alpha path; the same instances as "
+            "/functions/{functionId}/instances, in Segment's shape.",
+        ),
+        "post": _operation(
+            "createInsertFunctionInstance",
+            "Put an insert function before a destination instance",
+            INSERT_INSTANCE_OK,
+            body="CreateInsertFunctionInstanceInput",
+            description=f"One insert function per destination instance. {CONNECT_NOTE}",
+        ),
+    },
+    "/insert-function-instances/{instanceId}": {
+        "get": _operation(
+            "getInsertFunctionInstance",
+            "Get an insert function instance",
+            INSERT_INSTANCE_OK,
+            parameters=[INSERT_INSTANCE_ID],
+        ),
+        "patch": _operation(
+            "updateInsertFunctionInstance",
+            "Change an insert function instance",
+            INSERT_INSTANCE_OK,
+            parameters=[INSERT_INSTANCE_ID],
+            body="UpdateInsertFunctionInstanceInput",
+            description=f"All or nothing; fields left out stay as they are. {CONNECT_NOTE}",
+        ),
+        "delete": _operation(
+            "deleteInsertFunctionInstance",
+            "Remove an insert function instance",
+            DELETED_OK,
+            parameters=[INSERT_INSTANCE_ID],
+            description=CONNECT_NOTE,
         ),
     },
 }

@@ -99,3 +99,12 @@ def preview_webhook_token(*, function: Function) -> str | None:
 def version_list_for_api(*, function: Function) -> QuerySet[Version]:
     """The function's versions, with code, as the API lists them."""
     return Version.objects.filter(function=function)
+
+
+def insert_instance_list_for_api(*, function: Function) -> QuerySet:
+    """The insert function's instances, with their destinations, oldest first."""
+    from functions_ui.deploys.models import InsertInstance
+
+    return InsertInstance.objects.filter(function=function).select_related(
+        "destination", "function"
+    )

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog.models import Function, FunctionSetting, ResourceType, SettingType
+from catalog.models import ID_PREFIXES, Function, FunctionSetting, ResourceType, SettingType
+from catalog.secrets import MASK
 from functions_ui.api.errors import validation_failure
 from functions_ui.api.selectors import LabelState
 from versioning.diffing import FileDiff
@@ -201,6 +202,28 @@ def instance_to_dict(instance: Any, *, settings: list[FunctionSetting]) -> dict[
     }
 
 
+def insert_instance_to_dict(instance: Any, *, settings: list[FunctionSetting]) -> dict[str, Any]:
+    """Segment's InsertFunctionInstanceAlpha: `integrationId` is the destination instance,
+    `classId` the insert function's id without its prefix; sensitive settings appear only
+    by name in `encryptedSettings`, each with the mask."""
+    sensitive = {setting.name for setting in settings if setting.sensitive}
+    return {
+        "id": instance.public_id,
+        "name": instance.name,
+        "integrationId": instance.destination.public_id,
+        "classId": instance.function.catalog_id,
+        "functionId": instance.function.public_id,
+        "enabled": instance.enabled,
+        "versionId": instance.version_id,
+        "createdAt": timestamp(instance.created_at),
+        "updatedAt": timestamp(instance.updated_at),
+        "settings": {
+            name: value for name, value in instance.setting_values.items() if name not in sensitive
+        },
+        "encryptedSettings": dict.fromkeys(sorted(instance.secret_values), MASK),
+    }
+
+
 # Input ----------------------------------------------------------------------------------
 
 CREATE_FIELDS = {"code", "displayName", "resourceType", "settings", "logoUrl", "description"}
@@ -341,3 +364,166 @@ def version_restore_input(body: dict[str, Any]) -> str:
     if version_id is None:
         raise validation_failure("versionId is required.", field="versionId")
     return version_id
+
+
+# Instances --------------------------------------------------------------------------------
+
+# What each function type's instances take besides `name` and `settings`.
+INSTANCE_TYPE_FIELDS = {
+    ResourceType.SOURCE: set(),
+    ResourceType.DESTINATION: {"sourceIds"},
+    ResourceType.INSERT_DESTINATION: {"destinationId", "enabled"},
+}
+# The setting types' JSON shapes, as the 422 names them.
+SETTING_VALUE_SHAPES = {
+    SettingType.STRING: "a string",
+    SettingType.BOOLEAN: "true or false",
+    SettingType.ARRAY: "a list of strings",
+    SettingType.TEXT_MAP: "an object of strings",
+}
+
+
+@dataclass(frozen=True)
+class InstanceInput:
+    """A checked instance body; None means "not given"."""
+
+    name: str | None = None
+    settings: dict[str, Any] | None = None
+    source_ids: list[str] | None = None
+    destination_id: str | None = None
+    enabled: bool | None = None
+
+
+def _setting_value(setting: FunctionSetting, value: Any, path: str) -> Any:
+    """The value if its JSON type suits the setting's type; never echoed in the 422."""
+    shape_ok = {
+        SettingType.STRING: isinstance(value, str),
+        SettingType.BOOLEAN: isinstance(value, bool),
+        SettingType.ARRAY: isinstance(value, list) and all(isinstance(v, str) for v in value),
+        SettingType.TEXT_MAP: isinstance(value, dict)
+        and all(isinstance(v, str) for v in value.values()),
+    }.get(setting.type, False)
+    if not shape_ok:
+        shape = SETTING_VALUE_SHAPES.get(setting.type, "a value")
+        raise validation_failure(f"{path} must be {shape}.", field=path)
+    if isinstance(value, str):
+        return clean_text(value, path)
+    if isinstance(value, list):
+        return [clean_text(item, path) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(k, path): clean_text(v, path) for k, v in value.items()}
+    return value
+
+
+def instance_settings_input(raw: Any, *, declared: list[FunctionSetting]) -> dict[str, Any] | None:
+    """`settings`: an object of declared setting names and values of their types.
+
+    A null value counts as not given (a sensitive one then keeps its stored value).
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise validation_failure(
+            "settings must be an object of setting names and values.", field="settings"
+        )
+    by_name = {setting.name: setting for setting in declared}
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        clean_text(name, "settings")
+        path = f"settings.{name}"
+        setting = by_name.get(name)
+        if setting is None:
+            raise validation_failure(f"The function has no setting {name!r}.", field=path)
+        if value is not None:
+            values[name] = _setting_value(setting, value, path)
+    return values
+
+
+def _string_list(body: dict[str, Any], field: str) -> list[str] | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise validation_failure(f"{field} must be a list of strings.", field=field)
+    return [clean_text(item, field) for item in value]
+
+
+def _optional_boolean(body: dict[str, Any], field: str) -> bool | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, bool):
+        raise validation_failure(f"{field} must be true or false.", field=field)
+    return value
+
+
+def _fields_of_type(body: dict[str, Any], function: Function, allowed: set[str]) -> None:
+    """Refuse a field another function type's instances take (say, sourceIds for a source)."""
+    for field in sorted(set().union(*INSTANCE_TYPE_FIELDS.values()) - allowed):
+        if body.get(field) is not None:
+            kind = ResourceType(function.resource_type).label.lower()
+            raise validation_failure(
+                f"{field} does not apply to instances of {kind} functions.", field=field
+            )
+
+
+def instance_create_input(
+    body: dict[str, Any], *, function: Function, declared: list[FunctionSetting]
+) -> InstanceInput:
+    """A new instance: `name` always; `sourceIds` for destinations; `destinationId` and
+    `enabled` (default true) for insert functions."""
+    allowed = {"name", "settings"} | INSTANCE_TYPE_FIELDS[ResourceType(function.resource_type)]
+    _unknown_fields(body, {"name", "settings", *set().union(*INSTANCE_TYPE_FIELDS.values())})
+    _fields_of_type(body, function, allowed)
+    name = optional_string(body, "name")
+    if name is None:
+        raise validation_failure("name is required.", field="name")
+    enabled = _optional_boolean(body, "enabled")
+    return InstanceInput(
+        name=name,
+        settings=instance_settings_input(body.get("settings"), declared=declared) or {},
+        source_ids=_string_list(body, "sourceIds") or [],
+        destination_id=optional_string(body, "destinationId") or "",
+        enabled=True if enabled is None else enabled,
+    )
+
+
+def instance_update_input(
+    body: dict[str, Any], *, function: Function, declared: list[FunctionSetting]
+) -> InstanceInput:
+    """Changes to an instance; `sourceIds` (destinations only) replaces the whole list."""
+    _unknown_fields(body, {"name", "settings", "enabled", "sourceIds"})
+    allowed = {"enabled"} | INSTANCE_TYPE_FIELDS[ResourceType(function.resource_type)]
+    _fields_of_type(body, function, allowed)
+    return InstanceInput(
+        name=optional_string(body, "name"),
+        settings=instance_settings_input(body.get("settings"), declared=declared),
+        source_ids=_string_list(body, "sourceIds"),
+        enabled=_optional_boolean(body, "enabled"),
+    )
+
+
+def insert_function_id(body: dict[str, Any], *, field: str = "functionId") -> str:
+    """An insert function's public id, with or without its `ifnd_` prefix.
+
+    Segment's docs say to send the id without the prefix; its clients send both.
+    """
+    value = optional_string(body, field)
+    if not value:
+        raise validation_failure(f"{field} is required.", field=field)
+    prefix = ID_PREFIXES[ResourceType.INSERT_DESTINATION]
+    if any(value.startswith(p) for p in ID_PREFIXES.values()):
+        return value
+    return prefix + value
+
+
+def insert_instance_create_input(
+    body: dict[str, Any], *, function: Function, declared: list[FunctionSetting]
+) -> InstanceInput:
+    """createInsertFunctionInstance: `integrationId` is the destination instance's id."""
+    _unknown_fields(body, {"functionId", "integrationId", "name", "settings", "enabled"})
+    integration_id = optional_string(body, "integrationId")
+    if not integration_id:
+        raise validation_failure("integrationId is required.", field="integrationId")
+    given = {key: body[key] for key in ("name", "settings", "enabled") if key in body}
+    return instance_create_input(
+        {**given, "destinationId": integration_id}, function=function, declared=declared
+    )

@@ -5,18 +5,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Function
+from catalog.models import Function, ResourceType
 from catalog.services import function_settings_replace, function_update, validate_code_size
+from functions_ui.api.errors import fields_as
 from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
 from functions_ui.workspaces.models import Membership, Workspace
+
+if TYPE_CHECKING:
+    from functions_ui.deploys.models import InstanceBase
 
 # Recognisable in logs and by secret scanners; the rest is 256 bits of randomness.
 TOKEN_PREFIX = "fui_"
@@ -115,3 +120,84 @@ def function_patch(
             note="Updated through the API",
         )
     return function
+
+
+# The deploys services' field names, as the API's requests call them.
+INSTANCE_FIELDS = {"name": "name", "sources": "sourceIds", "destination": "destinationId"}
+
+
+@transaction.atomic
+def instance_create(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    name: str,
+    settings: dict[str, Any],
+    source_ids: list[str],
+    destination_id: str,
+    enabled: bool,
+    destination_field: str = "destinationId",
+) -> InstanceBase:
+    """Connect an instance of the function with the deploys service for its type.
+
+    The settings are checked first, on their own, so that every error names its request
+    field without doubt (a setting may well be called `name`).
+    """
+    from functions_ui.deploys import services as deploys
+
+    fields = {**INSTANCE_FIELDS, "destination": destination_field}
+    with fields_as({}, others="settings."):
+        deploys.instance_settings_parse(function=function, raw=settings)
+    with fields_as(fields):
+        if function.resource_type == ResourceType.SOURCE:
+            return deploys.source_instance_create(
+                function=function, user=user, name=name, raw_settings=settings
+            )
+        if function.resource_type == ResourceType.DESTINATION:
+            return deploys.destination_instance_create(
+                function=function,
+                user=user,
+                name=name,
+                raw_settings=settings,
+                source_ids=source_ids,
+            )
+        return deploys.insert_instance_create(
+            function=function,
+            user=user,
+            name=name,
+            raw_settings=settings,
+            destination_id=destination_id,
+            enabled=enabled,
+        )
+
+
+@transaction.atomic
+def instance_patch(
+    *,
+    instance: InstanceBase,
+    name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    enabled: bool | None = None,
+    source_ids: list[str] | None = None,
+) -> InstanceBase:
+    """Apply an API update all or nothing; None leaves a field as it is.
+
+    `settings` are merged into the stored ones: a setting not named keeps its value, and a
+    sensitive one given blank keeps its value too (the deploys service's rule).
+    """
+    from functions_ui.deploys import services as deploys
+
+    if name is not None:
+        with fields_as(INSTANCE_FIELDS):
+            deploys.instance_rename(instance=instance, name=name)
+    if settings is not None:
+        with fields_as({}, others="settings."):
+            deploys.instance_settings_update(
+                instance=instance, raw_settings={**instance.setting_values, **settings}
+            )
+    if enabled is not None and enabled != instance.enabled:
+        deploys.instance_set_enabled(instance=instance, enabled=enabled)
+    if source_ids is not None:
+        with fields_as(INSTANCE_FIELDS):
+            deploys.destination_sources_set(instance=instance, source_ids=source_ids)
+    return instance

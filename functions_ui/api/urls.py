@@ -19,8 +19,14 @@ api_v1_patterns = [
     ),
     path(f"{FUNCTION}/deploy", endpoint(POST=views.function_deploy)),
     path(f"{FUNCTION}/deploys/<str:deploy_id>", endpoint(GET=views.deploy_get)),
-    path(f"{FUNCTION}/instances", endpoint(GET=views.instance_list)),
-    path(f"{FUNCTION}/instances/<str:instance_id>", endpoint(GET=views.instance_get)),
+    path(
+        f"{FUNCTION}/instances",
+        endpoint(GET=views.instance_list, POST=views.instance_create),
+    ),
+    path(
+        f"{FUNCTION}/instances/<str:instance_id>",
+        endpoint(GET=views.instance_get, PATCH=views.instance_update, DELETE=views.instance_delete),
+    ),
     path(
         f"{FUNCTION}/versions",
         endpoint(GET=views.version_list, POST=views.version_restore),
@@ -29,6 +35,19 @@ api_v1_patterns = [
     path(
         f"{FUNCTION}/versions/<str:base_id>/compare/<str:target_id>",
         endpoint(GET=views.version_compare),
+    ),
+    # Segment's own paths for insert function instances (its alpha API).
+    path(
+        "insert-function-instances",
+        endpoint(GET=views.insert_instance_list, POST=views.insert_instance_create),
+    ),
+    path(
+        "insert-function-instances/<str:instance_id>",
+        endpoint(
+            GET=views.insert_instance_get,
+            PATCH=views.insert_instance_update,
+            DELETE=views.insert_instance_delete,
+        ),
     ),
     re_path(r"^(?P<rest>.*)$", unknown_route),
 ]

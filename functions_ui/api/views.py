@@ -292,9 +292,8 @@ def instance_list(request: HttpRequest, api: ApiContext, function_id: str) -> Re
     )
 
 
-def instance_get(
-    request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
-) -> Result:
+def _function_instance(api: ApiContext, function_id: str, instance_id: str, action: str) -> Any:
+    """The function's instance (else 404), checked for `action` (else 403)."""
     from functions_ui.deploys.selectors import instance_get_for_user
 
     function = _function(api, function_id)
@@ -303,8 +302,165 @@ def instance_get(
     )
     if instance.function_id != function.pk:
         raise not_found()
+    require(api.access, action, function)
+    return instance
+
+
+def _instance_data(instance: Any) -> dict[str, Any]:
+    settings = selectors.function_settings(function=instance.function)
+    return {"instance": serializers.instance_to_dict(instance, settings=settings)}
+
+
+def instance_get(
+    request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
+) -> Result:
+    instance = _function_instance(api, function_id, instance_id, "function.view")
+    return Result(_instance_data(instance))
+
+
+def instance_create(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+    """Connect an instance of the function, whatever its type."""
+    function = _function(api, function_id, "instance.connect")
+    given = serializers.instance_create_input(
+        json_body(request),
+        function=function,
+        declared=selectors.function_settings(function=function),
+    )
+    instance = services.instance_create(
+        function=function,
+        user=api.user,
+        name=given.name or "",
+        settings=given.settings or {},
+        source_ids=given.source_ids or [],
+        destination_id=given.destination_id or "",
+        enabled=given.enabled is not False,
+    )
+    return Result(_instance_data(instance))
+
+
+def instance_update(
+    request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
+) -> Result:
+    instance = _function_instance(api, function_id, instance_id, "instance.connect")
+    given = serializers.instance_update_input(
+        json_body(request),
+        function=instance.function,
+        declared=selectors.function_settings(function=instance.function),
+    )
+    services.instance_patch(
+        instance=instance,
+        name=given.name,
+        settings=given.settings,
+        enabled=given.enabled,
+        source_ids=given.source_ids,
+    )
+    return Result(_instance_data(instance))
+
+
+def instance_delete(
+    request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
+) -> Result:
+    from functions_ui.deploys.services import instance_delete as deploys_instance_delete
+
+    deploys_instance_delete(
+        instance=_function_instance(api, function_id, instance_id, "instance.connect")
+    )
+    return Result({"status": "SUCCESS"})
+
+
+# Insert function instances, as Segment's paths name them ----------------------------------
+
+
+def _insert_function(api: ApiContext, function_id: str, action: str) -> Function:
+    """The insert function of a `functionId` (404 when unseen, 422 when of another type)."""
+    function = _function(api, function_id)
+    if function.resource_type != ResourceType.INSERT_DESTINATION:
+        raise validation_failure("functionId must be an insert function's id.", field="functionId")
+    require(api.access, action, function)
+    return function
+
+
+def _insert_instance(api: ApiContext, instance_id: str, action: str) -> Any:
+    from functions_ui.deploys.models import InsertInstance
+    from functions_ui.deploys.selectors import instance_get_for_user
+
+    instance = instance_get_for_user(
+        workspace=api.workspace, access=api.access, instance_id=instance_id
+    )
+    if not isinstance(instance, InsertInstance):
+        raise not_found()
+    require(api.access, action, instance.function)
+    return instance
+
+
+def _insert_instance_data(instance: Any) -> dict[str, Any]:
+    settings = selectors.function_settings(function=instance.function)
+    return {"instance": serializers.insert_instance_to_dict(instance, settings=settings)}
+
+
+def insert_instance_list(request: HttpRequest, api: ApiContext) -> Result:
+    function_id = serializers.insert_function_id({"functionId": query_param(request, "functionId")})
+    function = _insert_function(api, function_id, "function.view")
     settings = selectors.function_settings(function=function)
-    return Result({"instance": serializers.instance_to_dict(instance, settings=settings)})
+    page = paginate(
+        selectors.insert_instance_list_for_api(function=function),
+        request=page_request(_page_params(request)),
+        kind="i",
+        key="id",
+    )
+    return Result(
+        {
+            "instances": [
+                serializers.insert_instance_to_dict(instance, settings=settings)
+                for instance in page.items
+            ],
+            "pagination": page.pagination(),
+        }
+    )
+
+
+def insert_instance_create(request: HttpRequest, api: ApiContext) -> Result:
+    """createInsertFunctionInstance: an insert function in front of a destination instance."""
+    body = json_body(request)
+    function = _insert_function(api, serializers.insert_function_id(body), "instance.connect")
+    given = serializers.insert_instance_create_input(
+        body, function=function, declared=selectors.function_settings(function=function)
+    )
+    instance = services.instance_create(
+        function=function,
+        user=api.user,
+        name=given.name or "",
+        settings=given.settings or {},
+        source_ids=[],
+        destination_id=given.destination_id or "",
+        enabled=given.enabled is not False,
+        destination_field="integrationId",
+    )
+    return Result(_insert_instance_data(instance))
+
+
+def insert_instance_get(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
+    return Result(_insert_instance_data(_insert_instance(api, instance_id, "function.view")))
+
+
+def insert_instance_update(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
+    instance = _insert_instance(api, instance_id, "instance.connect")
+    given = serializers.instance_update_input(
+        json_body(request),
+        function=instance.function,
+        declared=selectors.function_settings(function=instance.function),
+    )
+    services.instance_patch(
+        instance=instance, name=given.name, settings=given.settings, enabled=given.enabled
+    )
+    return Result(_insert_instance_data(instance))
+
+
+def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
+    from functions_ui.deploys.services import instance_delete as deploys_instance_delete
+
+    deploys_instance_delete(instance=_insert_instance(api, instance_id, "instance.connect"))
+    return Result({"status": "SUCCESS"})
 
 
 # The OpenAPI document and the pages -------------------------------------------------------

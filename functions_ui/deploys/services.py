@@ -247,6 +247,16 @@ def instance_settings_update(*, instance: InstanceBase, raw_settings: dict[str, 
     )
 
 
+def instance_rename(*, instance: InstanceBase, name: str) -> None:
+    """Give an instance a new name; the same name again changes and records nothing."""
+    name = _instance_name(name)
+    if name == instance.name:
+        return
+    old_name, instance.name = instance.name, name
+    instance.save(update_fields=["name", "updated_at"])
+    _audit_instance(instance, AuditAction.INSTANCE_UPDATE, change="name", old_name=old_name)
+
+
 def instance_set_enabled(*, instance: InstanceBase, enabled: bool) -> None:
     """Switch an instance on or off (an insert function's "Enable function" toggle)."""
     instance.enabled = enabled

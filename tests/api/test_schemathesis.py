@@ -2,8 +2,9 @@
 
 Schemathesis generates requests from /api/openapi.json (valid ones, and ones breaking the
 schema) and sends them to Django's WSGI app with a real token: no answer may be a 5xx, and
-every answer must match the document. Path parameters get real ids as examples, so that
-requests reach existing functions and versions, not only 404s.
+every answer must match the document. Path parameters get real ids as examples, and the
+instance creates real bodies, so that requests reach existing functions, versions and
+instances, not only 404s and 422s.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from hypothesis import strategies as st
 
 from functions_ui.api.openapi import openapi_document
 from functions_ui.api.services import api_token_create
+from functions_ui.deploys.services import source_instance_create
 from functions_ui.permissions.models import Role
-from tests.factories import make_function, make_member
+from tests.deploys.helpers import make_destination, make_insert
+from tests.factories import make_function, make_member, make_setting
 from versioning.models import Version
 from versioning.services import version_save
 
@@ -47,18 +50,45 @@ def api_schema(db, workspace, settings):
     function = make_function(workspace=workspace, resource_type="SOURCE", code="one\n")
     version_save(function=function, user=owner, code="one\ntwo\n", base_version_id=None)
     versions = list(Version.objects.filter(function=function).order_by("number"))
+    make_setting(function=function, name="apiKey", sensitive=True)
+    source = source_instance_create(
+        function=function, user=owner, name="Site", raw_settings={"apiKey": "sk_x"}
+    )
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    _, free_destination = make_destination(workspace=workspace, sources=[source], name="Spare")
+    insert_function, insert = make_insert(workspace=workspace, destination=destination)
     document = openapi_document(server_url="/api/v1")
     examples = {
         "functionId": function.public_id,
+        "instanceId": source.public_id,
         "versionId": versions[0].id,
         "baseVersionId": versions[0].id,
         "targetVersionId": versions[1].id,
     }
-    for operations in document["paths"].values():
-        for operation in operations.values():
+    insert_examples = {"functionId": insert_function.public_id, "instanceId": insert.public_id}
+    bodies = {
+        ("/functions/{functionId}/instances", "post"): {"name": "Shop", "settings": {}},
+        ("/functions/{functionId}/instances/{instanceId}", "patch"): {
+            "name": "Shop",
+            "settings": {"apiKey": "sk_y"},
+        },
+        ("/insert-function-instances", "post"): {
+            "functionId": insert_function.catalog_id,
+            "integrationId": free_destination.public_id,
+            "name": "Enricher",
+            "settings": {},
+        },
+        ("/insert-function-instances/{instanceId}", "patch"): {"enabled": False},
+    }
+    for path, operations in document["paths"].items():
+        names = insert_examples if path.startswith("/insert-") else examples
+        for method, operation in operations.items():
             for parameter in operation["parameters"]:
-                if parameter["name"] in examples:
-                    parameter["example"] = examples[parameter["name"]]
+                if parameter["name"] in names:
+                    parameter["example"] = names[parameter["name"]]
+            if (path, method) in bodies:
+                content = operation["requestBody"]["content"]["application/json"]
+                content["example"] = bodies[path, method]
     loaded = schemathesis.openapi.from_dict(document)
     loaded.app = get_wsgi_application()
     yield loaded, raw

@@ -68,6 +68,25 @@ def test_rotating_the_token_changes_the_webhook_url(workspace):
     assert instance.token_rotated_at is not None
 
 
+def test_renaming_an_instance_records_the_old_name_and_checks_the_new_one(workspace):
+    from functions_ui.audit.models import AuditAction, AuditEvent
+
+    _, instance = make_source(workspace=workspace, name="Website")
+    services.instance_rename(instance=instance, name="  Shop  ")
+    instance.refresh_from_db()
+    assert instance.name == "Shop"
+    event = AuditEvent.objects.filter(action=AuditAction.INSTANCE_UPDATE).get()
+    assert event.details["change"] == "name" and event.details["old_name"] == "Website"
+    services.instance_rename(instance=instance, name="Shop")
+    assert AuditEvent.objects.filter(action=AuditAction.INSTANCE_UPDATE).count() == 1
+    for bad in ("   ", "x" * 121):
+        with pytest.raises(ValidationError) as error:
+            services.instance_rename(instance=instance, name=bad)
+        assert set(error.value.message_dict) == {"name"}
+    instance.refresh_from_db()
+    assert instance.name == "Shop"
+
+
 def test_destination_connects_only_to_sources_of_its_workspace(workspace):
     _, source = make_source(workspace=workspace)
     _, elsewhere = make_source(workspace=make_workspace())

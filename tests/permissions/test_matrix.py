@@ -257,6 +257,52 @@ def api_fn(w: World) -> str:
     return f"/api/v1/functions/{w.function.public_id}"
 
 
+# API writes on instances: owners and Source Admins (Segment's "instance.connect").
+API_CONNECT = row("200 403 403 200 404 404 401")
+
+
+@dataclass(frozen=True)
+class InsertWorld:
+    function_id: str  # an insert function, as Segment's clients send it: without ifnd_
+    instance_id: str  # its instance, before the world's destination instance
+    spare_destination_id: str  # a destination instance with no insert function yet
+
+
+def insert_world(w: World) -> InsertWorld:
+    """The insert function's objects, made on first use in an actor's savepoint (and made
+    again once a savepoint's rollback took them away)."""
+    from functions_ui.deploys import services
+    from functions_ui.deploys.models import InsertInstance
+
+    made = w.extra.get("insert")
+    if made and InsertInstance.objects.filter(public_id=made.instance_id).exists():
+        return made
+    owner = w.users["owner"]
+    function = make_function(
+        workspace=w.workspace,
+        display_name="Enricher",
+        resource_type=ResourceType.INSERT_DESTINATION,
+        user=owner,
+    )
+    instance = services.insert_instance_create(
+        function=function,
+        user=owner,
+        name="Enrich",
+        raw_settings={},
+        destination_id=w.destination_instance.public_id,
+        enabled=True,
+    )
+    spare = services.destination_instance_create(
+        function=w.function,
+        user=owner,
+        name="Spare",
+        raw_settings={},
+        source_ids=[w.source_instance.public_id],
+    )
+    w.extra["insert"] = InsertWorld(function.catalog_id, instance.public_id, spare.public_id)
+    return w.extra["insert"]
+
+
 TABLE: dict[str, Entry] = {
     # Project-wide --------------------------------------------------------------------------
     "login": web(no_kwargs, every(200), every(200)),
@@ -392,13 +438,16 @@ TABLE: dict[str, Entry] = {
     ),
     "api/v1/functions/<str:function_id>/instances": api(
         lambda w: api_fn(w) + "/instances",
+        data=lambda w: {"name": "By API", "sourceIds": [w.source_instance.public_id]},
         GET=row("200 200 200 200 404 404 401"),
-        POST=every(405) | {"anonymous": 401},
+        POST=API_CONNECT,
     ),
     "api/v1/functions/<str:function_id>/instances/<str:instance_id>": api(
         lambda w: f"{api_fn(w)}/instances/{w.destination_instance.public_id}",
+        data=lambda w: {"name": "Renamed by API"},
         GET=row("200 200 200 200 404 404 401"),
-        POST=every(405) | {"anonymous": 401},
+        PATCH=API_CONNECT,
+        DELETE=API_CONNECT,
     ),
     "api/v1/functions/<str:function_id>/versions": api(
         lambda w: api_fn(w) + "/versions",
@@ -415,6 +464,24 @@ TABLE: dict[str, Entry] = {
         lambda w: f"{api_fn(w)}/versions/{w.v2.id}/compare/{w.v1.id}",
         GET=row("200 200 200 200 404 404 401"),
         POST=every(405) | {"anonymous": 401},
+    ),
+    # Segment's paths for insert function instances.
+    "api/v1/insert-function-instances": api(
+        lambda w: f"/api/v1/insert-function-instances?functionId={insert_world(w).function_id}",
+        data=lambda w: {
+            "functionId": insert_world(w).function_id,
+            "integrationId": insert_world(w).spare_destination_id,
+            "name": "By API",
+        },
+        GET=row("200 200 200 200 404 404 401"),
+        POST=API_CONNECT,
+    ),
+    "api/v1/insert-function-instances/<str:instance_id>": api(
+        lambda w: f"/api/v1/insert-function-instances/{insert_world(w).instance_id}",
+        data=lambda w: {"enabled": False},
+        GET=row("200 200 200 200 404 404 401"),
+        PATCH=API_CONNECT,
+        DELETE=API_CONNECT,
     ),
     "api/v1/^(?P<rest>.*)$": api(
         lambda w: "/api/v1/no/such/route",
