@@ -401,20 +401,8 @@
   defineGlobal('crypto', cryptoObj);
 
   // ---- web / node classes (deep-frozen host classes) ------------------------------------
-  for (const name of [
-    'URL',
-    'URLSearchParams',
-    'Headers',
-    'Request',
-    'Response',
-    'FormData',
-    'Blob',
-    'TextEncoder',
-    'TextDecoder',
-    'Buffer',
-    'atob',
-    'btoa',
-  ]) {
+  // worker.js decides which host classes a context gets; all of them become globals here.
+  for (const name of Object.keys(H)) {
     if (H[name] !== undefined) defineGlobal(name, H[name]);
   }
 
