@@ -68,84 +68,27 @@ def test_diffs_are_cached_per_pair_and_options(workspace):
     assert "memory" in other.chunks[0].old_lines[0].html
 
 
+def spec(**changes):
+    """A declared setting as a version stores it, with only the given fields changed."""
+    base = {
+        "name": "a",
+        "label": "A",
+        "description": "",
+        "type": "STRING",
+        "required": False,
+        "sensitive": False,
+    }
+    return {**base, **changes}
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
         ([], [], []),
-        (
-            [],
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "STRING",
-                    "required": False,
-                    "sensitive": True,
-                }
-            ],
-            [("a", "added", True)],
-        ),
-        (
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "STRING",
-                    "required": False,
-                    "sensitive": False,
-                }
-            ],
-            [],
-            [("a", "removed", False)],
-        ),
-        (
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "STRING",
-                    "required": False,
-                    "sensitive": False,
-                }
-            ],
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "ARRAY",
-                    "required": True,
-                    "sensitive": False,
-                }
-            ],
-            [("a", "changed", False)],
-        ),
-        (
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "STRING",
-                    "required": False,
-                    "sensitive": False,
-                }
-            ],
-            [
-                {
-                    "name": "a",
-                    "label": "A",
-                    "description": "",
-                    "type": "STRING",
-                    "required": False,
-                    "sensitive": False,
-                }
-            ],
-            [],
-        ),
+        ([], [spec(sensitive=True)], [("a", "added", True)]),
+        ([spec()], [], [("a", "removed", False)]),
+        ([spec()], [spec(type="ARRAY", required=True)], [("a", "changed", False)]),
+        ([spec()], [spec()], []),
     ],
 )
 def test_settings_schema_diff(old, new, expected):
@@ -155,13 +98,5 @@ def test_settings_schema_diff(old, new, expected):
 
 
 def test_settings_schema_diff_lists_the_changed_fields():
-    base = {
-        "name": "a",
-        "label": "A",
-        "description": "",
-        "type": "STRING",
-        "required": False,
-        "sensitive": False,
-    }
-    (change,) = settings_schema_diff(old=[base], new=[{**base, "type": "ARRAY", "required": True}])
+    (change,) = settings_schema_diff(old=[spec()], new=[spec(type="ARRAY", required=True)])
     assert change.fields == (("type", "STRING", "ARRAY"), ("required", False, True))
