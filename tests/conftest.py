@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings as django_settings
 
 from functions_ui.permissions.models import Role
 from tests.factories import PASSWORD, make_member, make_workspace
@@ -46,3 +47,40 @@ def redis_server():
 
     with RedisServer() as server:
         yield server
+
+
+def point_celery_at(url: str) -> None:
+    """Send this process's tasks to `url`, dropping connections made to another broker."""
+    from kombu import pools
+
+    from functions_ui.celery import app
+
+    app.conf.broker_url = url
+    app.conf.result_backend = url
+    pools.reset()
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.__dict__["amqp"]._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def celery_on_redis(redis_server):
+    """Tasks enqueued by the code under test go to the session's real Redis."""
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    point_celery_at(redis_server.url)
+    yield redis_server
+    point_celery_at(django_settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery pointed at a loopback port where nothing listens."""
+    from functions_ui.devserver.redis_server import free_port
+
+    point_celery_at(f"redis://127.0.0.1:{free_port()}/0")
+    yield
+    point_celery_at(django_settings.CELERY_BROKER_URL)

@@ -13,11 +13,7 @@ from functions_ui.deploys.models import SourceInstance
 from functions_ui.deploys.services import source_instance_create
 from functions_ui.permissions.models import Role
 from tests.deploys.helpers import make_destination, make_insert, make_source
-from tests.deploys.workers import (  # noqa: F401  (fixtures)
-    celery_on_redis,
-    start_worker,
-    wait_for_worker,
-)
+from tests.deploys.workers import start_worker, wait_for_worker  # noqa: F401  (a fixture)
 from tests.factories import make_member, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

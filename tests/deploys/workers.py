@@ -32,43 +32,6 @@ if _db["ENGINE"].endswith("sqlite3"):
     )
 
 
-def point_celery_at(url: str) -> None:
-    """Send this process's tasks to `url`, dropping connections made to another broker."""
-    from kombu import pools
-
-    from functions_ui.celery import app
-
-    app.conf.broker_url = url
-    app.conf.result_backend = url
-    pools.reset()
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.__dict__["amqp"]._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
-
-
-@pytest.fixture
-def celery_on_redis(redis_server):
-    """Tasks enqueued by the code under test go to the session's real Redis."""
-    import redis
-
-    redis.Redis.from_url(redis_server.url).flushdb()
-    point_celery_at(redis_server.url)
-    yield redis_server
-    point_celery_at(settings.CELERY_BROKER_URL)
-
-
-@pytest.fixture
-def dead_broker():
-    """Celery pointed at a loopback port where nothing listens."""
-    from functions_ui.devserver.redis_server import free_port
-
-    point_celery_at(f"redis://127.0.0.1:{free_port()}/0")
-    yield
-    point_celery_at(settings.CELERY_BROKER_URL)
-
-
 # A worker started from Python, so a test can patch the code it runs (say, to stop it in
 # the middle of a deploy). Unacknowledged tasks of a killed worker come back to the queue
 # after TEST_VISIBILITY_TIMEOUT seconds, checked every half second.

@@ -214,8 +214,8 @@ class Entry:
     query: str = ""
     api: bool = False
     json: bool = False  # send the write's data as a JSON body
-    # Stands in for the outside world (a queue), given pytest's monkeypatch.
-    patch: Callable[[Any], None] | None = None
+    # Readies a real part the route needs (say, Redis), given pytest's `request`.
+    prepare: Callable[[Any], None] | None = None
     # For unnamed routes (the API's): the path, built from the world.
     path: Callable[[World], str] | None = None
 
@@ -228,9 +228,9 @@ def api(path: Callable[[World], str], data: Data | None = None, query: str = "",
     return Entry(path=path, expect=expect, data=data, query=query, api=True)
 
 
-def queue_accepts_webhooks(monkeypatch) -> None:
-    """Webhooks are queued in Redis; the matrix is about who may call, not the queue."""
-    monkeypatch.setattr("functions_ui.deploys.views.webhook_enqueue", lambda **kwargs: "req_1")
+def queue_accepts_webhooks(request) -> None:
+    """Webhooks are queued in the session's real Redis (a public route: any caller may)."""
+    request.getfixturevalue("celery_on_redis")
 
 
 def setting_kw(w: World) -> dict:
@@ -407,7 +407,7 @@ TABLE: dict[str, Entry] = {
         every(200),
         data=lambda w: {"a": "1"},
         json=True,
-        patch=queue_accepts_webhooks,
+        prepare=queue_accepts_webhooks,
     ),
     # Public API: a Bearer token of the actor's own workspace ----------------------------------
     "api/v1/functions": api(
@@ -567,10 +567,10 @@ CASES = [(key, method) for key, entry in TABLE.items() for method in entry.expec
 
 
 @pytest.mark.parametrize(("key", "method"), CASES, ids=[f"{k} {m}" for k, m in CASES])
-def test_route_answers_each_actor_as_declared(key, method, monkeypatch):
+def test_route_answers_each_actor_as_declared(key, method, request):
     entry = TABLE[key]
-    if entry.patch:
-        entry.patch(monkeypatch)
+    if entry.prepare:
+        entry.prepare(request)
     world = build_world()
     got: dict[str, int | str] = {}
     unaudited: list[str] = []
