@@ -28,6 +28,7 @@ from functions_ui.editor.forms import (
 from functions_ui.editor.models import SavedPayload, TestWebhook
 from functions_ui.editor.samples import SAMPLE_EVENTS, sample_batch_json, sample_event_json
 from functions_ui.permissions.policy import denied_reason
+from functions_ui.runtime.types import RuntimeUnavailable
 from functions_ui.workspaces.decorators import workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
@@ -140,14 +141,17 @@ def run(request: HttpRequest, function_id: str) -> HttpResponse:
         context["input_errors"] = [e for errors in form.errors.values() for e in errors]
     else:
         data = form.cleaned_data
-        context["result"] = services.test_run(
-            function=function,
-            code=data["code"],
-            payload=data["payload"],
-            mock_fetch=data["mock_fetch"],
-            mock_status=data["mock_status"],
-            mock_body=data["mock_body"] if data["mock_body"] else None,
-        )
+        try:
+            context["result"] = services.test_run(
+                function=function,
+                code=data["code"],
+                payload=data["payload"],
+                mock_fetch=data["mock_fetch"],
+                mock_status=data["mock_status"],
+                mock_body=data["mock_body"] if data["mock_body"] else None,
+            )
+        except RuntimeUnavailable as error:
+            context["input_errors"] = [f"The function could not be run now: {error}"]
         context["is_batch"] = isinstance(data["payload"], list)
     return render(request, "editor/_run_result.html", context, status=200)
 
