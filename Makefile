@@ -35,10 +35,12 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-setup: $(VENV)/.installed static/build/editor.js
+SANDBOX_JS := functions_ui/runtime/js/build/sandbox.js
+
+setup: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
 	@functions_ui/devserver/system_deps.sh
 
-setup-test: $(VENV)/.installed static/build/editor.js
+setup-test: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
 	@functions_ui/devserver/system_deps.sh --browser
 
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +51,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@functions_ui/devserver/system_deps.sh --build-tools
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -57,5 +60,11 @@ static/build/editor.js: static/js/editor.js node_modules/.installed
 	node_modules/.bin/esbuild static/js/editor.js --bundle --minify --format=iife \
 		--target=es2020 --log-level=warning --outfile=$@
 
+# The runtime inside each function's isolate (Buffer and the web APIs in plain JavaScript, with
+# lodash loaded on first use), bundled for isolated-vm, which has no module loader.
+$(SANDBOX_JS): $(wildcard functions_ui/runtime/js/sandbox/*.js) node_modules/.installed
+	node_modules/.bin/esbuild functions_ui/runtime/js/sandbox/index.js --bundle --format=iife \
+		--platform=neutral --main-fields=main,module --target=es2022 --define:global=globalThis --log-level=warning --outfile=$@
+
 clean:
-	rm -rf $(VENV) node_modules .var static/build
+	rm -rf $(VENV) node_modules .var static/build functions_ui/runtime/js/build

@@ -139,14 +139,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Local development falls back to a key derived from SECRET_KEY.
 SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", "")
 
-# The JavaScript runtime: a pool of Node.js 20 workers (see functions_ui/runtime/README.md).
-RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", min(2, os.cpu_count() or 1)))
+# The JavaScript runtime (functions_ui/runtime/README.md): Node.js 20 worker processes, each
+# serving one workspace and holding an isolate per function. Per Python process: this many
+# workers in all, at most RUNTIME_WORKERS_PER_WORKSPACE for one workspace.
+RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", "4"))
+RUNTIME_WORKERS_PER_WORKSPACE = int(
+    os.environ.get("RUNTIME_WORKERS_PER_WORKSPACE", min(2, os.cpu_count() or 1))
+)
+RUNTIME_ISOLATES_PER_WORKER = int(os.environ.get("RUNTIME_ISOLATES_PER_WORKER", "8"))
 RUNTIME_TIMEOUT_MS = int(os.environ.get("RUNTIME_TIMEOUT_MS", "5000"))
 RUNTIME_MEMORY_MB = int(os.environ.get("RUNTIME_MEMORY_MB", "128"))
 # Hosts user code may fetch even though they resolve to loopback or private addresses.
 RUNTIME_FETCH_ALLOWED_HOSTS = env_list("RUNTIME_FETCH_ALLOWED_HOSTS", "")
 RUNTIME_NODE_PATH = os.environ.get("RUNTIME_NODE_PATH", "node")
-RUNTIME_LODASH_PATH = str(BASE_DIR / "node_modules" / "lodash" / "lodash.min.js")
 
 # The catalog shows this many functions per page.
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "25"))

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import (
@@ -55,6 +56,7 @@ STATUS_BY_RESULT = {
 NOT_ERRORS = (RunStatus.DELIVERED, RunStatus.FILTERED)
 
 
+@sensitive_variables("values", "value", "hidden")
 def _instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str]]:
     """The settings a run gets, and the plaintext strings its output must never show."""
     values = dict(instance.setting_values)
@@ -66,6 +68,7 @@ def _instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str
     return values, hidden
 
 
+@sensitive_variables("values", "hidden")
 def _run(instance: InstanceBase, function_type: str, payload: Any):
     from functions_ui.runtime import RunOptions, run_function
 
@@ -78,6 +81,8 @@ def _run(instance: InstanceBase, function_type: str, payload: Any):
         options=RunOptions(
             cache_namespace=f"{instance.public_id}:{instance.version_id}",
             secret_values=hidden,
+            workspace=str(instance.function.workspace_id),
+            function_key=instance.function.public_id,
         ),
     )
 
@@ -191,7 +196,9 @@ def source_request_process(
         previous.status != RunStatus.RETRYING or previous.attempts >= attempt
     ):
         return None
-    instance = SourceInstance.objects.select_related("version").filter(pk=instance_id).first()
+    instance = (
+        SourceInstance.objects.select_related("version", "function").filter(pk=instance_id).first()
+    )
     if instance is None or instance.version is None:
         return None
     result = _run(instance, "source", _request_payload(body, headers, query))
@@ -274,7 +281,9 @@ def _events_store(
         return
     stored = SourceEvent.objects.bulk_create(rows)
     destinations = list(
-        DestinationInstance.objects.filter(sources=instance, enabled=True).select_related("version")
+        DestinationInstance.objects.filter(sources=instance, enabled=True).select_related(
+            "version", "function"
+        )
     )
     deliveries = Delivery.objects.bulk_create(
         Delivery(destination=destination, event=event, created_at=now)
@@ -397,7 +406,11 @@ def delivery_process(
     if not _claim(delivery_id, attempt, now):
         return None
     delivery = Delivery.objects.select_related(
-        "event", "destination__version", "destination__insert__version"
+        "event",
+        "destination__version",
+        "destination__function",
+        "destination__insert__version",
+        "destination__insert__function",
     ).get(pk=delivery_id)
     if delivery.first_attempt_at is None:
         delivery.first_attempt_at = now
@@ -547,7 +560,7 @@ def delivery_batch_process(
     destination = batch[0].destination
     insert = (
         InsertInstance.objects.filter(destination=destination, enabled=True)
-        .select_related("version")
+        .select_related("version", "function")
         .first()
     )
     going, outcomes = [], {}

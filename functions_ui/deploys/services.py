@@ -393,7 +393,14 @@ def deploy_check(*, version: Version) -> list[dict[str, Any]]:
 
     function_type = version.function.type_slug
     try:
-        problems = [p.to_dict() for p in check_code(code=version.code, function_type=function_type)]
+        problems = [
+            p.to_dict()
+            for p in check_code(
+                code=version.code,
+                function_type=function_type,
+                workspace=str(version.function.workspace_id),
+            )
+        ]
     except RuntimeUnavailable as error:
         raise TransientDeployError(str(error)) from error
     hosts = _own_webhook_hosts()

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs when they are missing.
-# Usage: system_deps.sh [--browser]   (--browser adds Chromium and its driver for browser tests)
+# Usage: system_deps.sh [--browser | --build-tools]
+#   --browser      adds Chromium and its driver for browser tests
+#   --build-tools  only the compiler npm needs to build isolated-vm (run before `npm ci`)
 set -euo pipefail
 
 missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [[ "${1:-}" == "--build-tools" ]]; then
+  # isolated-vm (the function sandbox) is a native addon that npm builds with node-gyp,
+  # against the headers that come with Node.js.
+  command -v g++ >/dev/null 2>&1 || missing+=(g++)
+  command -v make >/dev/null 2>&1 || missing+=(make)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+else
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+fi
 if [[ "${1:-}" == "--browser" ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.models import Function
 from catalog.secrets import decrypt_value, secret_strings
@@ -16,6 +17,7 @@ from functions_ui.runtime import MockResponse, RunOptions, RunResult, run_functi
 CAPTURES_KEPT = 5
 
 
+@sensitive_variables("values", "value", "secrets")
 def test_settings(*, function: Function) -> tuple[dict[str, Any], list[str]]:
     """The settings a test run gets, and the secret strings to mask in its output."""
     values: dict[str, Any] = {}
@@ -36,6 +38,7 @@ def missing_required_settings(*, function: Function) -> list[str]:
     return [s.label for s in function.settings.all() if s.required and not s.has_test_value]
 
 
+@sensitive_variables("settings", "secrets", "options")
 def test_run(
     *,
     function: Function,
@@ -53,6 +56,8 @@ def test_run(
             status=mock_status or 200, body=mock_body if mock_body is not None else "{}"
         ),
         secret_values=secrets,
+        workspace=str(function.workspace_id),
+        function_key=function.public_id,
     )
     return run_function(
         code=code,

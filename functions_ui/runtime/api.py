@@ -6,9 +6,12 @@ import json
 import re
 import time
 from typing import Any
-from urllib.parse import quote
 
+from django.views.decorators.debug import sensitive_variables
+
+from functions_ui.runtime.masking import secret_masker
 from functions_ui.runtime.pool import (
+    DEFAULT_TENANT,
     HARD_TIMEOUT_MARGIN_S,
     WorkerCrashed,
     WorkerTimeout,
@@ -26,8 +29,6 @@ from functions_ui.runtime.types import (
     make_result,
 )
 
-MASK = "••••"
-MIN_SECRET_LENGTH = 3
 FORBIDDEN_URL = "https://fn.segmentapis.com"
 DESTINATION_HANDLERS = (
     "onTrack",
@@ -49,33 +50,7 @@ def _body_size(body: Any) -> int:
     return len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
-def _masker(secrets: list[str]):
-    needles: list[str] = []
-    for secret in secrets:
-        if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
-            continue
-        needles.append(secret)
-        encoded = quote(secret, safe="")
-        if encoded != secret:
-            needles.append(encoded)
-    if not needles:
-        return None
-    pattern = re.compile(
-        "|".join(re.escape(n) for n in sorted(set(needles), key=len, reverse=True))
-    )
-
-    def mask(value: Any) -> Any:
-        if isinstance(value, str):
-            return pattern.sub(MASK, value)
-        if isinstance(value, list):
-            return [mask(v) for v in value]
-        if isinstance(value, dict):
-            return {mask(k): mask(v) for k, v in value.items()}
-        return value
-
-    return mask
-
-
+@sensitive_variables("settings", "data", "msg", "opts", "options")
 def run_function(
     *,
     code: str,
@@ -126,10 +101,13 @@ def run_function(
         "mock": mock,
         "allowedHosts": [h.strip("[]").lower() for h in allowed],
         "cacheNamespace": opts.cache_namespace,
+        "fnKey": opts.function_key or "",
     }
     pool = get_pool(opts.memory_mb)
     try:
-        reply = pool.request(msg, timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S)
+        reply = pool.request(
+            msg, timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, opts.workspace or DEFAULT_TENANT
+        )
     except WorkerTimeout:
         result = error_result(
             "timeout",
@@ -162,7 +140,7 @@ def run_function(
     if not result.duration_ms:
         result.duration_ms = round((time.perf_counter() - started) * 1000, 3)
 
-    mask = _masker(list(opts.secret_values))
+    mask = secret_masker(opts.secret_values)
     if mask is not None:
         result.logs = mask(result.logs)
         result.error = mask(result.error)
@@ -188,7 +166,7 @@ def declared_handlers(code: str) -> set[str]:
     return set(_DECLARED.findall(_strip_comments_and_strings(code)))
 
 
-def check_code(*, code: str, function_type: str) -> list[CodeProblem]:
+def check_code(*, code: str, function_type: str, workspace: str | None = None) -> list[CodeProblem]:
     """Deploy-time validation: syntax errors, missing handlers, forbidden content."""
     if function_type not in FUNCTION_TYPES:
         raise ValueError(f"function_type must be one of {', '.join(FUNCTION_TYPES)}")
@@ -204,7 +182,9 @@ def check_code(*, code: str, function_type: str) -> list[CodeProblem]:
             )
         )
     reply = get_pool().request(
-        {"op": "check", "id": next_request_id(), "code": code}, HARD_TIMEOUT_MARGIN_S + 5
+        {"op": "check", "id": next_request_id(), "code": code},
+        HARD_TIMEOUT_MARGIN_S + 5,
+        workspace or DEFAULT_TENANT,
     )
     if not reply.get("ok"):
         err = reply.get("error") or {}

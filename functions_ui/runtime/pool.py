@@ -1,14 +1,19 @@
-"""A thread-safe pool of long-lived Node.js workers, supervised from Python.
+"""Long-lived Node.js workers, one set per workspace, supervised from Python.
 
 Each worker (js/worker.js) reads one JSON request per stdin line and writes one JSON reply per
-stdout line; it acknowledges every request as soon as it reads it. The supervisor:
+stdout line; it acknowledges every request as soon as it reads it. Inside a worker, each function
+runs in its own V8 isolate (isolated-vm). The supervisor:
 
+- keys workers by workspace: a worker only ever runs one workspace's code, so no memory, timer
+  or thread of one tenant's process can meet another tenant's run;
+- bounds the total number of workers per Python process and the number one workspace may hold,
+  so one workspace's flood waits for its own workers while others keep theirs; an idle worker of
+  the least recently served workspace is retired to make room;
 - starts workers lazily, with an empty environment and Node's permission model;
 - gives each call a hard deadline (timeout + margin); a worker that misses it is killed and
-  replaced (this is what stops a busy loop that runs after an `await`);
-- replaces a worker that crashes (e.g. on out-of-memory) and reports a clear error;
-- retries once on a fresh worker when a request is never acknowledged (the worker was wedged by
-  a previous run's leftovers, so the new run never started);
+  replaced (the last line behind the isolate's own time limit);
+- replaces a worker that crashes and reports a clear error;
+- retries once on a fresh worker when a request is never acknowledged;
 - is safe across fork (Celery prefork): a child process builds its own pools;
 - stops every worker at interpreter exit.
 """
@@ -26,6 +31,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +39,29 @@ from functions_ui.runtime.types import RuntimeUnavailable
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 WORKER_JS = JS_DIR / "worker.js"
-BOOTSTRAP_JS = JS_DIR / "bootstrap.js"
+NETPOLICY_JS = JS_DIR / "netpolicy.js"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Built by `make` (esbuild) from js/sandbox/: the runtime that lives inside each isolate.
+SANDBOX_JS = JS_DIR / "build" / "sandbox.js"
+ISOLATED_VM_DIR = PROJECT_DIR / "node_modules" / "isolated-vm"
 
 MIN_NODE_MAJOR = 20
 HARD_TIMEOUT_MARGIN_S = 1.0
 ACK_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 15.0
 ACQUIRE_TIMEOUT_S = 60.0
+# The worker's own heap holds only requests and replies; user code has the isolates' heaps.
+HOST_HEAP_MB = 96
+DEFAULT_TENANT = "_default"
 
 DEFAULTS: dict[str, Any] = {
-    "RUNTIME_WORKERS": min(2, os.cpu_count() or 1),
+    "RUNTIME_WORKERS": 4,
+    "RUNTIME_WORKERS_PER_WORKSPACE": min(2, os.cpu_count() or 1),
+    "RUNTIME_ISOLATES_PER_WORKER": 8,
     "RUNTIME_TIMEOUT_MS": 5000,
     "RUNTIME_MEMORY_MB": 128,
     "RUNTIME_FETCH_ALLOWED_HOSTS": [],
     "RUNTIME_NODE_PATH": "node",
-    "RUNTIME_LODASH_PATH": str(PROJECT_DIR / "node_modules" / "lodash" / "lodash.min.js"),
 }
 
 
@@ -96,7 +109,7 @@ def find_node(node_path: str | None = None) -> str:
         return found
 
 
-# What a worker needs beyond its heap: Node itself, the bootstrap, lodash and I/O buffers.
+# What a worker needs beyond its heaps: Node itself, isolated-vm, the sandbox bundle, I/O buffers.
 DATA_LIMIT_HEADROOM_MB = 384
 
 
@@ -116,34 +129,46 @@ class _NotStarted(Exception):
 
 
 class Worker:
-    """One node process and the threads that drain its stdout and stderr."""
+    """One node process of one workspace, and the threads that drain its stdout and stderr."""
 
-    def __init__(self, node: str, memory_mb: int, lodash_path: str) -> None:
+    def __init__(self, node: str, memory_mb: int, tenant: str, isolates: int) -> None:
+        if not SANDBOX_JS.is_file() or not ISOLATED_VM_DIR.is_dir():
+            raise RuntimeUnavailable(
+                "the function sandbox is not built: run `make setup` (it installs isolated-vm "
+                "and bundles js/sandbox/ into js/build/sandbox.js)"
+            )
+        self.tenant = tenant
+        self.last_used = time.monotonic()
+        config = {
+            "sandbox": str(SANDBOX_JS),
+            "isolatedVm": str(ISOLATED_VM_DIR),
+            "memoryMb": int(memory_mb),
+            "maxEnvs": int(isolates),
+        }
         args = [
             node,
             "--no-warnings",
+            # isolated-vm needs this on Node 20 (its isolates cannot start from Node's snapshot).
+            "--no-node-snapshot",
             "--experimental-permission",
-            f"--allow-fs-read={WORKER_JS}",
-            f"--allow-fs-read={BOOTSTRAP_JS}",
-        ]
-        if lodash_path and Path(lodash_path).is_file():
-            args.append(f"--allow-fs-read={lodash_path}")
-        else:
-            lodash_path = ""
-        args += [
+            f"--allow-fs-read={JS_DIR}",
+            f"--allow-fs-read={ISOLATED_VM_DIR}",
+            "--allow-addons",
             "--disallow-code-generation-from-strings",
-            "--frozen-intrinsics",
-            f"--max-old-space-size={int(memory_mb)}",
+            f"--max-old-space-size={HOST_HEAP_MB}",
             str(WORKER_JS),
-            lodash_path,
+            json.dumps(config),
         ]
         self.memory_mb = memory_mb
-        # --max-old-space-size caps only V8's heap; Buffers and ArrayBuffers live outside it.
-        # An OS limit on the worker's data segment makes such allocations fail inside the
-        # run (a RangeError) instead of taking the machine's memory.
+        # Each isolate's memory limit covers its heap and its ArrayBuffers; the OS limit on the
+        # data segment is the backstop for the process as a whole.
         prlimit = shutil.which("prlimit")
         if prlimit:
-            data_limit = (int(memory_mb) + DATA_LIMIT_HEADROOM_MB) * 1024 * 1024
+            data_limit = (
+                (HOST_HEAP_MB + int(memory_mb) * int(isolates) + DATA_LIMIT_HEADROOM_MB)
+                * 1024
+                * 1024
+            )
             args = [prlimit, f"--data={data_limit}", "--", *args]
         try:
             self.proc = subprocess.Popen(
@@ -258,69 +283,101 @@ class Worker:
 
 
 class WorkerPool:
-    """N workers with the same memory cap; callers borrow one worker per call."""
+    """Workers keyed by workspace: at most `size` in all, at most `per_tenant` for one workspace.
+
+    A caller borrows one worker of its workspace per call. When its workspace has none free and
+    may have another, an idle worker of another workspace (the least recently used) is retired to
+    make room; otherwise the caller waits for one of its own workspace's workers.
+    """
 
     def __init__(
         self,
         size: int,
         memory_mb: int,
         node_path: str | None = None,
-        lodash_path: str | None = None,
+        per_tenant: int | None = None,
+        isolates: int | None = None,
     ) -> None:
         self.size = max(1, int(size))
+        self.per_tenant = max(1, min(self.size, int(per_tenant or self.size)))
         self.memory_mb = int(memory_mb)
+        self.isolates = max(1, int(isolates or runtime_setting("RUNTIME_ISOLATES_PER_WORKER")))
         self.node_path = node_path
-        self.lodash_path = lodash_path or str(runtime_setting("RUNTIME_LODASH_PATH") or "")
-        self._slots: queue.LifoQueue[Worker | None] = queue.LifoQueue()
-        for _ in range(self.size):
-            self._slots.put(None)
-        self._workers: set[Worker] = set()
-        self._lock = threading.Lock()
+        self._idle: dict[str, list[Worker]] = collections.defaultdict(list)
+        self._count: collections.Counter[str] = collections.Counter()
+        self._total = 0
+        self._cond = threading.Condition()
         self._closed = False
 
-    def _spawn(self) -> Worker:
-        worker = Worker(find_node(self.node_path), self.memory_mb, self.lodash_path)
-        with self._lock:
-            self._workers.add(worker)
-        return worker
+    def _take(self, tenant: str) -> Worker | None:
+        """A free worker of the tenant, or None when the caller may start one (a slot is held)."""
+        deadline = time.monotonic() + ACQUIRE_TIMEOUT_S
+        with self._cond:
+            while True:
+                idle = self._idle[tenant]
+                while idle:
+                    worker = idle.pop()
+                    if worker.alive:
+                        return worker
+                    self._release_slot(tenant)
+                if self._count[tenant] < self.per_tenant:
+                    if self._total >= self.size:
+                        self._retire_idle_other(tenant)
+                    if self._total < self.size:
+                        self._count[tenant] += 1
+                        self._total += 1
+                        return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeUnavailable("all function workers are busy; try again")
+                self._cond.wait(left)
 
-    def _forget(self, worker: Worker) -> None:
-        worker.kill()
-        with self._lock:
-            self._workers.discard(worker)
+    def _retire_idle_other(self, tenant: str) -> None:
+        oldest: Worker | None = None
+        for other, workers in self._idle.items():
+            if other == tenant:
+                continue
+            for worker in workers:
+                if oldest is None or worker.last_used < oldest.last_used:
+                    oldest = worker
+        if oldest is not None:
+            self._idle[oldest.tenant].remove(oldest)
+            self._release_slot(oldest.tenant)
+            threading.Thread(target=oldest.close, daemon=True, name="fn-worker-retire").start()
 
-    def _refill(self) -> None:
-        """Start a replacement worker in the background so the next caller finds it warm."""
+    def _release_slot(self, tenant: str) -> None:
+        self._count[tenant] -= 1
+        self._total -= 1
+        if self._count[tenant] <= 0:
+            del self._count[tenant]
+        self._cond.notify_all()
 
-        def spawn() -> None:
-            worker: Worker | None = None
-            try:
-                if not self._closed:
-                    worker = self._spawn()
-            except Exception:
-                worker = None
-            finally:
-                self._slots.put(worker)
+    def _give_back(self, tenant: str, worker: Worker | None, healthy: bool) -> None:
+        with self._cond:
+            if healthy and worker is not None and not self._closed:
+                worker.last_used = time.monotonic()
+                self._idle[tenant].append(worker)
+                self._cond.notify_all()
+                return
+            self._release_slot(tenant)
+        if worker is not None:
+            worker.kill()
 
-        threading.Thread(target=spawn, daemon=True, name="fn-worker-respawn").start()
-
-    def request(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Send one request to a free worker and return its reply.
+    def request(
+        self, msg: dict[str, Any], timeout_s: float, tenant: str = DEFAULT_TENANT
+    ) -> dict[str, Any]:
+        """Send one request to a free worker of the tenant and return its reply.
 
         Raises WorkerTimeout, WorkerCrashed or RuntimeUnavailable.
         """
         for attempt in range(2):
-            try:
-                worker = self._slots.get(timeout=ACQUIRE_TIMEOUT_S)
-            except queue.Empty:
-                raise RuntimeUnavailable("all function workers are busy; try again") from None
+            worker = self._take(tenant)
             healthy = False
             try:
-                if worker is None or not worker.alive:
-                    if worker is not None:
-                        self._forget(worker)
-                    worker = None
-                    worker = self._spawn()
+                if worker is None:
+                    worker = Worker(
+                        find_node(self.node_path), self.memory_mb, tenant, self.isolates
+                    )
                 reply = worker.request(msg, timeout_s)
                 healthy = True
                 return reply
@@ -332,36 +389,31 @@ class WorkerPool:
                     continue
                 raise
             finally:
-                if healthy:
-                    self._slots.put(worker)
-                elif worker is None:
-                    self._slots.put(None)
-                else:
-                    self._forget(worker)
-                    self._refill()
+                self._give_back(tenant, worker, healthy)
         raise WorkerTimeout()
 
-    def warm_up(self) -> None:
-        """Start every worker now instead of on first use."""
-        taken = [self._slots.get() for _ in range(self.size)]
-        try:
-            for i, worker in enumerate(taken):
-                if worker is None:
-                    taken[i] = self._spawn()
-        finally:
-            for worker in taken:
-                self._slots.put(worker)
+    def warm_up(self, tenant: str = DEFAULT_TENANT) -> None:
+        """Start the tenant's workers now instead of on first use."""
+        for _ in range(self.per_tenant):
+            self.request({"op": "ping", "id": next_request_id()}, START_TIMEOUT_S, tenant)
 
-    def worker_rss_bytes(self) -> list[int]:
-        with self._lock:
-            workers = list(self._workers)
-        return [rss for w in workers if w.alive and (rss := w.rss_bytes()) is not None]
+    def worker_rss_bytes(self, tenant: str | None = None) -> list[int]:
+        with self._cond:
+            workers = [
+                w for t, ws in self._idle.items() if tenant in (None, t) for w in ws if w.alive
+            ]
+        return [rss for w in workers if (rss := w.rss_bytes()) is not None]
+
+    def tenants(self) -> dict[str, int]:
+        """How many workers each workspace holds (busy or idle)."""
+        with self._cond:
+            return dict(self._count)
 
     def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            workers = list(self._workers)
-            self._workers.clear()
+        with self._cond:
+            self._closed = True
+            workers = [w for ws in self._idle.values() for w in ws]
+            self._idle.clear()
         for worker in workers:
             worker.close()
 
@@ -387,7 +439,11 @@ def get_pool(memory_mb: int | None = None) -> WorkerPool:
             _pools_pid = os.getpid()
         pool = _pools.get(mb)
         if pool is None:
-            pool = WorkerPool(int(runtime_setting("RUNTIME_WORKERS")), mb)
+            pool = WorkerPool(
+                int(runtime_setting("RUNTIME_WORKERS")),
+                mb,
+                per_tenant=int(runtime_setting("RUNTIME_WORKERS_PER_WORKSPACE")),
+            )
             _pools[mb] = pool
         return pool
 

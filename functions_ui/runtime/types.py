@@ -49,6 +49,10 @@ class RunOptions:
     allowed_hosts: tuple[str, ...] | list[str] = ()
     secret_values: tuple[str, ...] | list[str] = ()
     cache_namespace: str | None = None
+    # Who the code belongs to. Runs of different workspaces never share a worker process, and
+    # different functions never share an isolate; None stands for one local, anonymous tenant.
+    workspace: str | None = None
+    function_key: str | None = None
 
 
 @dataclass

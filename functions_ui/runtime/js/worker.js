@@ -1,403 +1,258 @@
 'use strict';
-// A long-lived worker: reads one JSON request per stdin line, runs the user's function in a fresh
-// vm context, writes one JSON reply per stdout line. Started by functions_ui/runtime/pool.py with an
-// empty environment, the permission model (fs reads limited to this directory and lodash),
-// --disallow-code-generation-from-strings, --frozen-intrinsics and --max-old-space-size.
+// A long-lived worker process of ONE workspace: reads one JSON request per stdin line and writes
+// one JSON reply per stdout line. Started by functions_ui/runtime/pool.py with an empty
+// environment and Node's permission model; the pool never gives it runs of another workspace.
 //
-// Host objects handed to a context are deep-frozen here at startup, and the host realm's
-// intrinsics are frozen by --frozen-intrinsics, so user code cannot pollute prototypes shared with
-// this file or with later runs. The worker handles one run at a time.
+// User code never runs in this process's own V8 heap. Each function gets its own isolate
+// (isolated-vm: a separate V8 heap with its own memory limit) holding one context with the
+// sandbox runtime (sandbox/index.js, bundled). No object crosses between this process and an
+// isolate: requests, results, logs, fetches and crypto operations cross as strings. Runs are
+// handled one at a time; the isolate of a function is kept warm for its next run and retired
+// least-recently-used, or at once after a timeout or when it exhausted its memory.
 
-const vm = require('node:vm');
+const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
-const dns = require('node:dns');
-const net = require('node:net');
 const zlib = require('node:zlib');
 const nodeCrypto = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
 const readline = require('node:readline');
 const { performance } = require('node:perf_hooks');
+const { literalHostBlocked, policyLookup } = require('./netpolicy.js');
+
+const config = JSON.parse(process.argv[2] || '{}');
+const ivm = require(config.isolatedVm);
 
 const USER_FILE = 'function.js';
-const LOG_LIMIT = 32 * 1024;
-const MESSAGE_LIMIT = 32 * 1024;
-const MAX_MESSAGES = 1000;
 const MAX_FETCHES = 200;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 20;
 const MAX_RESULT_BYTES = 1024 * 1024;
-const SCRIPT_CACHE_SIZE = 256;
-const CACHE_NAMESPACES = 256;
-const CTX_OPTIONS = Object.freeze({
-  name: 'function',
-  codeGeneration: Object.freeze({ strings: false, wasm: false }),
-});
+const MAX_ENVS = Math.max(1, Number(config.maxEnvs) || 16);
+const MEMORY_MB = Math.max(8, Number(config.memoryMb) || 128);
+const SETUP_TIMEOUT_MS = 5000;
+const HANDLER_NAMES = ['onRequest', 'onTrack', 'onIdentify', 'onPage', 'onScreen', 'onGroup', 'onAlias', 'onDelete', 'onBatch'];
+// The user's code becomes the body of a function that is called afresh for every run, so its
+// top-level bindings belong to that run. lineOffset -1 keeps the user's line numbers.
+const WRAP_HEAD = '(function () {\n';
+const WRAP_TAIL = `\n;return {${HANDLER_NAMES.map((n) => `${n}: typeof ${n} === 'function' ? ${n} : undefined`).join(', ')}};\n})`;
 
-// ---- host classes exposed to contexts -----------------------------------------------------
-const H = Object.create(null);
-for (const name of [
-  'URL',
-  'URLSearchParams',
-  'Headers',
-  'Request',
-  'Response',
-  'FormData',
-  'Blob',
-  'TextEncoder',
-  'TextDecoder',
-  'Buffer',
-  'atob',
-  'btoa',
-]) {
-  H[name] = globalThis[name];
+const sandboxSource = fs.readFileSync(config.sandbox, 'utf8');
+let sandboxCache = null; // V8 code cache of the sandbox bundle, shared by every new isolate
+
+// ---- host operations an isolate may call (strings in, a string out) ------------------------------
+function hostError(kind, e) {
+  // Only the message: a host stack would show this file's path to user code.
+  return `\u0000${kind}${String((e && e.message) || e).slice(0, 500)}`;
 }
 
-const cryptoHost = Object.create(null);
-for (const name of [
-  'createHash',
-  'createHmac',
-  'createSign',
-  'createVerify',
-  'createCipheriv',
-  'createDecipheriv',
-  'randomBytes',
-  'randomUUID',
-  'randomInt',
-  'timingSafeEqual',
-  'pbkdf2Sync',
-  'getHashes',
-]) {
-  cryptoHost[name] = nodeCrypto[name];
+function parseKey(json) {
+  const k = JSON.parse(json);
+  const opts = { key: k.text };
+  if (k.passphrase !== undefined) opts.passphrase = String(k.passphrase);
+  if (k.dsaEncoding) opts.dsaEncoding = String(k.dsaEncoding);
+  if (k.padding !== undefined) opts.padding = Number(k.padding);
+  return opts;
 }
-cryptoHost.getRandomValues = (arr) => nodeCrypto.webcrypto.getRandomValues(arr);
-cryptoHost.subtle = nodeCrypto.webcrypto.subtle;
 
-const { EventEmitter } = require('node:events');
-const { Stream } = require('node:stream');
-// Freezing these would break node itself (instances assign over inherited properties); objects
-// built on them are only ever held in closures, never handed to user code.
-const NEVER_FREEZE = new Set([EventEmitter.prototype, Stream.prototype, EventEmitter, Stream]);
-
-function deepFreeze(root) {
-  const seen = new Set();
-  const stack = [root];
-  while (stack.length) {
-    const o = stack.pop();
-    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-    if (NEVER_FREEZE.has(o)) continue;
-    if (o === process || o === globalThis) throw new Error('process/globalThis reachable from exposed objects');
-    seen.add(o);
+const HOST_OPS = {
+  __proto__: null,
+  url(input, base) {
     try {
-      Object.freeze(o);
+      const u = base === '\u0000' ? new URL(input) : new URL(input, base);
+      return JSON.stringify({
+        href: u.href,
+        origin: u.origin,
+        protocol: u.protocol,
+        username: u.username,
+        password: u.password,
+        host: u.host,
+        hostname: u.hostname,
+        port: u.port,
+        pathname: u.pathname,
+        search: u.search,
+        hash: u.hash,
+      });
     } catch {
-      // typed arrays with elements cannot be frozen; their prototypes still are
+      return '';
     }
-    for (const key of Reflect.ownKeys(o)) {
-      const d = Object.getOwnPropertyDescriptor(o, key);
-      if (!d) continue;
-      if ('value' in d) stack.push(d.value);
-      else stack.push(d.get, d.set);
+  },
+  hash(alg, dataB64, keyB64) {
+    const h = keyB64 ? nodeCrypto.createHmac(alg, Buffer.from(keyB64, 'base64')) : nodeCrypto.createHash(alg);
+    return h.update(Buffer.from(dataB64, 'base64')).digest('base64');
+  },
+  sign(alg, keyJson, dataB64) {
+    return nodeCrypto.createSign(alg).update(Buffer.from(dataB64, 'base64')).sign(parseKey(keyJson)).toString('base64');
+  },
+  verify(alg, keyJson, dataB64, sigB64) {
+    const v = nodeCrypto.createVerify(alg).update(Buffer.from(dataB64, 'base64'));
+    return String(v.verify(parseKey(keyJson), Buffer.from(sigB64, 'base64')));
+  },
+  cipher(mode, alg, keyB64, ivB64, dataB64, optsJson) {
+    const opts = JSON.parse(optsJson);
+    const key = Buffer.from(keyB64, 'base64');
+    const iv = ivB64 ? Buffer.from(ivB64, 'base64') : null;
+    const c = mode === 'cipher' ? nodeCrypto.createCipheriv(alg, key, iv) : nodeCrypto.createDecipheriv(alg, key, iv);
+    if (opts.aad) c.setAAD(Buffer.from(opts.aad, 'base64'));
+    if (opts.tag && mode !== 'cipher') c.setAuthTag(Buffer.from(opts.tag, 'base64'));
+    c.setAutoPadding(opts.padding !== false);
+    const data = Buffer.concat([c.update(Buffer.from(dataB64, 'base64')), c.final()]).toString('base64');
+    let tag = null;
+    if (mode === 'cipher' && /gcm|ccm|ocb|chacha20-poly1305/i.test(alg)) tag = c.getAuthTag().toString('base64');
+    return JSON.stringify({ data, tag });
+  },
+  cipherknown(alg) {
+    return String(nodeCrypto.getCiphers().includes(String(alg).toLowerCase()));
+  },
+  random(n) {
+    return nodeCrypto.randomBytes(Math.min(65536, Math.max(0, Number(n) || 0))).toString('base64');
+  },
+  uuid() {
+    return nodeCrypto.randomUUID();
+  },
+  equal(aB64, bB64) {
+    const a = Buffer.from(aB64, 'base64');
+    const b = Buffer.from(bB64, 'base64');
+    return String(a.length === b.length && nodeCrypto.timingSafeEqual(a, b));
+  },
+  pbkdf2(pwdB64, saltB64, iterations, keylen, digest) {
+    const iter = Number(iterations);
+    const len = Number(keylen);
+    // Synchronous on this thread, so a run cannot leave key derivation behind on a thread pool;
+    // the bounds keep one call within a run's time limit.
+    if (!(iter >= 1 && iter <= 1000000)) throw new RangeError('iterations must be between 1 and 1,000,000');
+    if (!(len >= 0 && len <= 4096)) throw new RangeError('keylen must be between 0 and 4096');
+    return nodeCrypto
+      .pbkdf2Sync(Buffer.from(pwdB64, 'base64'), Buffer.from(saltB64, 'base64'), iter, len, digest)
+      .toString('base64');
+  },
+  hashes() {
+    return JSON.stringify(nodeCrypto.getHashes());
+  },
+  keyimport(format, spec) {
+    let key;
+    if (format === 'jwk') {
+      const jwk = JSON.parse(spec);
+      key = jwk.d ? nodeCrypto.createPrivateKey({ key: jwk, format: 'jwk' }) : nodeCrypto.createPublicKey({ key: jwk, format: 'jwk' });
+    } else if (format === 'pkcs8') {
+      key = nodeCrypto.createPrivateKey({ key: Buffer.from(spec, 'base64'), format: 'der', type: 'pkcs8' });
+    } else if (format === 'spki') {
+      key = nodeCrypto.createPublicKey({ key: Buffer.from(spec, 'base64'), format: 'der', type: 'spki' });
+    } else {
+      throw new TypeError(`unsupported key format ${format}`);
     }
-    stack.push(Object.getPrototypeOf(o));
-  }
-}
+    const pem = key.type === 'private' ? key.export({ format: 'pem', type: 'pkcs8' }) : key.export({ format: 'pem', type: 'spki' });
+    return JSON.stringify({ type: key.type, pem: String(pem) });
+  },
+};
 
-// Freeze the prototype chains of every object reachable from a sample instance (internal state
-// objects such as undici's HeadersList), without freezing the instances themselves.
-function freezeReachablePrototypes(root) {
-  const seen = new Set();
-  const queue = [root];
-  while (queue.length && seen.size < 20000) {
-    const o = queue.shift();
-    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-    if (o === process || o === globalThis) throw new Error('process/globalThis reachable from a sample');
-    seen.add(o);
-    if (o instanceof EventEmitter) continue;
-    const proto = Object.getPrototypeOf(o);
-    if (proto && !NEVER_FREEZE.has(proto)) deepFreeze(proto);
-    let keys;
-    try {
-      keys = Reflect.ownKeys(o);
-    } catch {
-      continue;
-    }
-    for (const key of keys) {
-      const d = Object.getOwnPropertyDescriptor(o, key);
-      if (d && 'value' in d) queue.push(d.value);
-    }
-  }
-}
-
-// Classes whose instances user code can obtain (directly or through the exposed classes).
-const FREEZE_ALSO = [
-  'ReadableStream',
-  'ReadableStreamDefaultReader',
-  'ReadableStreamBYOBReader',
-  'ReadableStreamBYOBRequest',
-  'ReadableByteStreamController',
-  'ReadableStreamDefaultController',
-  'WritableStream',
-  'WritableStreamDefaultWriter',
-  'WritableStreamDefaultController',
-  'TransformStream',
-  'TransformStreamDefaultController',
-  'File',
-  'DOMException',
-  'AbortController',
-  'AbortSignal',
-  'EventTarget',
-  'Event',
-  'Crypto',
-  'CryptoKey',
-  'SubtleCrypto',
-];
-function freezeExposed() {
-  deepFreeze(H);
-  deepFreeze(cryptoHost);
-  for (const name of FREEZE_ALSO) if (globalThis[name]) deepFreeze(globalThis[name]);
-  // Prototypes of objects created at run time: iterators, node errors, hash objects.
-  const samples = [];
-  const sample = (fn) => {
-    try {
-      samples.push(fn());
-    } catch (e) {
-      samples.push(e);
-    }
-  };
-  sample(() => new URL('not a url'));
-  sample(() => H.Buffer.from(1));
-  sample(() => H.Buffer.from('x', 'nope'));
-  sample(() => new H.Headers([['a', 'b']]).entries());
-  sample(() => new H.URLSearchParams('a=1').entries());
-  sample(() => new H.Headers({ 'bad header': 'x' }));
-  sample(() => new H.Response('x').body);
-  sample(() => new H.Response('x').body.getReader());
-  sample(() => new H.FormData().entries());
-  sample(() => {
-    const fd = new H.FormData();
-    fd.append('a', 'b');
-    fd.append('f', new H.Blob(['x']), 'f.txt');
-    return fd;
-  });
-  sample(() => new H.Response(H.Buffer.from('x'), { status: 201, headers: [['a', 'b']] }));
-  sample(() => new H.Request('http://x/', { method: 'POST', body: 'x', headers: { a: 'b' } }));
-  sample(() => new H.Request('http://x/', { method: 'POST', body: new H.URLSearchParams('a=1') }));
-  sample(() => new H.Response('x').clone());
-  sample(() => new H.Response('x').text());
-  sample(() => new H.Blob(['x']).stream());
-  sample(() => new H.Blob(['x']).arrayBuffer());
-  sample(() => new H.TextDecoder());
-  sample(() => new H.TextEncoder().encode('x'));
-  sample(() => new URL('http://a/?b=c'));
-  sample(() => new URL('http://a/?b=c').searchParams);
-  sample(() => nodeCrypto.webcrypto.subtle.digest('SHA-256', new Uint8Array(1)));
-  for (const alg of ['sha256', 'md5']) sample(() => nodeCrypto.createHash(alg));
-  sample(() => nodeCrypto.createHmac('sha256', 'k'));
-  sample(() => nodeCrypto.createHash('nope'));
-  sample(() => nodeCrypto.randomBytes(-1));
-  for (const s of samples) freezeReachablePrototypes(s);
-}
-freezeExposed();
-
-// ---- scripts --------------------------------------------------------------------------------
-const bootstrapScript = new vm.Script(fs.readFileSync(path.join(__dirname, 'bootstrap.js'), 'utf8'), {
-  filename: 'runtime:bootstrap',
-});
-const HANDLER_NAMES = [
-  'onRequest',
-  'onTrack',
-  'onIdentify',
-  'onPage',
-  'onScreen',
-  'onGroup',
-  'onAlias',
-  'onDelete',
-  'onBatch',
-];
-const invokeScript = new vm.Script(
-  '__fnrt_invoke({' +
-    HANDLER_NAMES.map((n) => `${n}: typeof ${n} === 'function' ? ${n} : undefined`).join(', ') +
-    '});',
-  { filename: 'runtime:invoke' },
-);
-const tickScript = new vm.Script('__fnrt_tick();', { filename: 'runtime:tick' });
-
-let lodashScript = null;
-const lodashPath = process.argv[2] || '';
-if (lodashPath) {
+function hostCall(op, ...args) {
+  const fn = HOST_OPS[op];
+  if (!fn) return hostError('E', `unknown operation ${op}`);
   try {
-    const src = fs.readFileSync(lodashPath, 'utf8');
-    lodashScript = new vm.Script(
-      '(function () { var module = { exports: {} }; var exports = module.exports; var define; var global = globalThis;\n' +
-        src +
-        '\n;return module.exports; })()',
-      { filename: 'lodash.js' },
-    );
+    return fn(...args.map(String));
   } catch (e) {
-    process.stderr.write(`lodash unavailable: ${e.message}\n`);
+    return hostError(e instanceof TypeError ? 'T' : e instanceof RangeError ? 'R' : 'E', e);
   }
 }
+const hostCallback = new ivm.Callback(hostCall);
 
-const scriptCache = new Map();
-function compile(code) {
-  const key = nodeCrypto.createHash('sha256').update(code).digest('hex');
-  let script = scriptCache.get(key);
-  if (script) {
-    scriptCache.delete(key);
-    scriptCache.set(key, script);
-    return script;
-  }
-  script = new vm.Script(code, { filename: USER_FILE });
-  scriptCache.set(key, script);
-  if (scriptCache.size > SCRIPT_CACHE_SIZE) scriptCache.delete(scriptCache.keys().next().value);
-  return script;
-}
+// ---- function environments: one isolate per function and code --------------------------------
+const envs = new Map();
 
-const cacheStores = new Map();
-
-// ---- errors ---------------------------------------------------------------------------------
-const FRAME_RE = new RegExp(`${USER_FILE.replace('.', '\\.')}:(\\d+):(\\d+)`);
-
-function cleanStack(stack) {
-  if (typeof stack !== 'string') return '';
-  const lines = stack.split('\n');
-  const out = [];
-  for (const line of lines) {
-    if (/^\s+at /.test(line)) {
-      if (line.includes(USER_FILE)) out.push(line);
-    } else if (out.length === 0 || !/^\s+at /.test(out[out.length - 1])) {
-      out.push(line);
-    }
-  }
-  return out.join('\n').slice(0, 8192);
-}
-
-function locate(error) {
-  const m = FRAME_RE.exec(error.stack || '');
-  if (m) {
-    error.line = Number(m[1]);
-    error.column = Number(m[2]);
-  } else {
-    error.line = null;
-    error.column = null;
-  }
-  return error;
-}
+class CodeError extends Error {}
 
 function syntaxErrorInfo(e) {
-  // vm.Script compile errors carry "function.js:LINE\n<source line>\n   ^^^\n\nSyntaxError: msg".
-  const stack = String((e && e.stack) || '');
+  // isolated-vm reports "<message> [function.js:LINE:COL]".
+  const raw = String((e && e.message) || 'Invalid code');
+  const m = /^(.*) \[function\.js:(\d+):(\d+)\]$/s.exec(raw);
+  const message = m ? m[1] : raw;
+  const line = m ? Number(m[2]) : null;
+  const column = m ? Number(m[3]) : null;
   const name = String((e && e.name) || 'SyntaxError');
-  const message = String((e && e.message) || 'Invalid code');
-  const lines = stack.split('\n');
-  let line = null;
-  let column = null;
-  const head = /^function\.js:(\d+)$/.exec(lines[0] || '');
-  if (head) {
-    line = Number(head[1]);
-    const caret = lines[2] || '';
-    const idx = caret.indexOf('^');
-    if (idx >= 0) column = idx + 1;
-  }
   const where = line ? `\n    at ${USER_FILE}:${line}:${column || 1}` : '';
   return { name, message, stack: `${name}: ${message}${where}`, line, column };
 }
 
-// ---- fetch policy ---------------------------------------------------------------------------
-function ipv4ToInt(s) {
-  const p = s.split('.').map(Number);
-  return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
-}
-const V4_BLOCKS = [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-].map(([base, bits]) => [ipv4ToInt(base), bits]);
-
-function v4Blocked(s) {
-  const n = ipv4ToInt(s);
-  return V4_BLOCKS.some(([base, bits]) => (n ^ base) >>> (32 - bits) === 0);
-}
-
-function v6Groups(s) {
-  let addr = s.split('%')[0].toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
-  if (v4) {
-    const n = ipv4ToInt(v4[1]);
-    addr = `${addr.slice(0, -v4[1].length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+function compileUser(isolate, code) {
+  try {
+    return isolate.compileScriptSync(WRAP_HEAD + code + WRAP_TAIL, { filename: USER_FILE, lineOffset: -1 });
+  } catch (e) {
+    const err = new CodeError('invalid code');
+    err.info = syntaxErrorInfo(e);
+    throw err;
   }
-  const parts = addr.split('::');
-  if (parts.length > 2) return null;
-  const parse = (x) => (x ? x.split(':').map((h) => parseInt(h, 16)) : []);
-  const l = parse(parts[0]);
-  const r = parts.length === 2 ? parse(parts[1]) : [];
-  const groups = parts.length === 2 ? [...l, ...new Array(Math.max(0, 8 - l.length - r.length)).fill(0), ...r] : l;
-  if (groups.length !== 8 || groups.some((x) => !(x >= 0 && x <= 0xffff))) return null;
-  return groups;
 }
 
-function isBlockedIp(ip) {
-  const family = net.isIP(ip);
-  if (family === 4) return v4Blocked(ip);
-  if (family !== 6) return true;
-  const g = v6Groups(ip);
-  if (!g) return true;
-  const v4At = (hi, lo) => `${g[hi] >> 8}.${g[hi] & 255}.${g[lo] >> 8}.${g[lo] & 255}`;
-  if (g.every((x) => x === 0)) return true; // ::
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return true; // ::1
-  if ((g[0] & 0xfe00) === 0xfc00) return true; // fc00::/7
-  if ((g[0] & 0xffc0) === 0xfe80) return true; // fe80::/10
-  if ((g[0] & 0xff00) === 0xff00) return true; // multicast
-  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return v4Blocked(v4At(6, 7));
-  if (g[0] === 0x64 && g[1] === 0xff9b) return v4Blocked(v4At(6, 7)); // NAT64
-  if (g[0] === 0x2002) return v4Blocked(v4At(1, 2)); // 6to4
-  return false;
+function createEnv(code) {
+  const isolate = new ivm.Isolate({ memoryLimit: MEMORY_MB });
+  try {
+    const context = isolate.createContextSync();
+    context.global.setSync('__fnrt_host', hostCallback);
+    const script = isolate.compileScriptSync(sandboxSource, {
+      filename: 'runtime:sandbox',
+      cachedData: sandboxCache || undefined,
+      produceCachedData: !sandboxCache,
+    });
+    if (!sandboxCache && script.cachedData) sandboxCache = script.cachedData;
+    script.runSync(context, { timeout: SETUP_TIMEOUT_MS });
+    const entry = context.global.getSync('__fnrt_entry', { reference: true });
+    context.global.deleteSync('__fnrt_entry');
+    const ref = (name) => entry.getSync(name, { reference: true });
+    const env = {
+      isolate,
+      context,
+      start: ref('start'),
+      tick: ref('tick'),
+      deliver: ref('deliver'),
+      flush: ref('flush'),
+    };
+    ref('lockdown').applySync(undefined, [], { timeout: SETUP_TIMEOUT_MS });
+    const factory = compileUser(isolate, code).runSync(context, { reference: true, timeout: SETUP_TIMEOUT_MS });
+    ref('load').applySync(undefined, [factory.derefInto()], { timeout: SETUP_TIMEOUT_MS });
+    return env;
+  } catch (e) {
+    disposeIsolate(isolate);
+    throw e;
+  }
 }
 
-function policyLookup(hostname, options, callback) {
-  const opts = typeof options === 'object' && options ? options : {};
-  dns.lookup(hostname, { all: true, family: opts.family || 0, hints: opts.hints }, (err, addrs) => {
-    if (err) return callback(err);
-    const allowed = addrs.filter((a) => !isBlockedIp(a.address));
-    if (allowed.length === 0) {
-      const first = addrs[0] ? addrs[0].address : 'no address';
-      const e = new Error(
-        `refused to connect to ${hostname} (${first}): loopback, private and link-local addresses are blocked`,
-      );
-      e.code = 'EADDRBLOCKED';
-      return callback(e);
-    }
-    if (opts.all) return callback(null, allowed);
-    return callback(null, allowed[0].address, allowed[0].family);
-  });
+function disposeIsolate(isolate) {
+  try {
+    if (!isolate.isDisposed) isolate.dispose();
+  } catch {
+    // already gone
+  }
 }
 
-function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
+function getEnv(key, code) {
+  let env = envs.get(key);
+  if (env && !env.isolate.isDisposed) {
+    envs.delete(key);
+    envs.set(key, env);
+    return env;
+  }
+  env = createEnv(code);
+  env.key = key;
+  envs.set(key, env);
+  while (envs.size > MAX_ENVS) retire(envs.values().next().value);
+  return env;
+}
+
+function retire(env) {
+  if (envs.get(env.key) === env) envs.delete(env.key);
+  disposeIsolate(env.isolate);
+}
+
+// ---- fetch (performed here, under the address policy) --------------------------------------------
+function hostFetch(run, req, respond) {
   const t0 = performance.now();
-  const record = { method, url, status: null, duration_ms: 0, start_ms: round(t0 - run.started) };
-  const respond = (err, ...rest) => {
+  const record = { method: req.method, url: req.url, status: null, duration_ms: 0, start_ms: round(t0 - run.started) };
+  const done = (err, reply) => {
     record.duration_ms = round(performance.now() - t0);
     if (err) record.error = err;
-    if (run.finished) return;
-    try {
-      cb(err, ...rest);
-    } catch {
-      // the callback only resolves a promise inside the context
-    }
+    if (!run.finished) respond(err ? { error: err } : reply);
   };
-  if (run.fetches.length >= MAX_FETCHES) {
-    return respond(`too many fetch calls (limit ${MAX_FETCHES} per run)`);
-  }
+  if (run.fetches.length >= MAX_FETCHES) return done(`too many fetch calls (limit ${MAX_FETCHES} per run)`);
   run.fetches.push(record);
   if (run.mock) {
     const m = run.mock;
@@ -406,71 +261,58 @@ function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
     record.mocked = true;
     const headers = Object.entries(m.headers || {}).map(([k, v]) => [k, String(v)]);
     const body = Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body ?? ''));
-    setImmediate(() => respond(null, status, '', JSON.stringify(headers), body.toString('base64'), url, false));
+    setImmediate(() =>
+      done(null, { status, statusText: '', headers, body: body.toString('base64'), url: req.url, redirected: false }),
+    );
     return;
   }
-  let headers;
-  try {
-    headers = JSON.parse(headersJson);
-  } catch {
-    headers = [];
-  }
-  let body = bodyB64 ? Buffer.from(bodyB64, 'base64') : null;
-  let currentMethod = method;
+  let headers = Array.isArray(req.headers) ? req.headers : [];
+  let body = req.body ? Buffer.from(req.body, 'base64') : null;
+  let method = req.method;
   let hops = 0;
-
   const hop = (target) => {
     let u;
     try {
       u = new URL(target);
     } catch {
-      return respond(`invalid URL ${target}`);
+      return done(`invalid URL ${target}`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      return respond(`unsupported protocol ${u.protocol}`);
-    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return done(`unsupported protocol ${u.protocol}`);
     const bare = u.hostname.replace(/^\[|\]$/g, '');
     const allowed = run.allowedHosts.has(bare.toLowerCase());
-    if (!allowed && net.isIP(bare) && isBlockedIp(bare)) {
-      return respond(
-        `refused to connect to ${bare}: loopback, private and link-local addresses are blocked`,
-      );
+    if (!allowed && literalHostBlocked(u.hostname)) {
+      return done(`refused to connect to ${bare}: loopback, private and link-local addresses are blocked`);
     }
     const outHeaders = {};
     for (const [k, v] of headers) {
-      const key = k.toLowerCase();
+      const key = String(k).toLowerCase();
       if (key === 'host' || key === 'content-length' || key === 'connection') continue;
-      outHeaders[key] = outHeaders[key] === undefined ? v : `${outHeaders[key]}, ${v}`;
+      outHeaders[key] = outHeaders[key] === undefined ? String(v) : `${outHeaders[key]}, ${v}`;
     }
     if (!outHeaders['user-agent']) outHeaders['user-agent'] = 'functions-ui-runtime';
     if (body) outHeaders['content-length'] = String(body.length);
     const mod = u.protocol === 'https:' ? https : http;
-    let req;
+    let request;
     try {
-      req = mod.request(u, {
-        method: currentMethod,
-        headers: outHeaders,
-        agent: false,
-        lookup: allowed ? undefined : policyLookup,
-      });
+      request = mod.request(u, { method, headers: outHeaders, agent: false, lookup: allowed ? undefined : policyLookup });
     } catch (e) {
-      return respond(e.message);
+      return done(e.message);
     }
-    run.inflight.add(req);
-    req.on('error', (e) => {
-      run.inflight.delete(req);
-      respond(e.message || String(e));
+    run.inflight.add(request);
+    request.on('error', (e) => {
+      run.inflight.delete(request);
+      done(e.message || String(e));
     });
-    req.on('response', (res) => {
+    request.on('response', (res) => {
       const status = res.statusCode;
       const location = res.headers.location;
-      if ([301, 302, 303, 307, 308].includes(status) && location && redirectMode !== 'manual') {
+      if ([301, 302, 303, 307, 308].includes(status) && location && req.redirect !== 'manual') {
         res.resume();
-        run.inflight.delete(req);
-        if (redirectMode === 'error') return respond('redirect mode is set to error');
-        if (++hops > MAX_REDIRECTS) return respond('too many redirects');
-        if (status === 303 || ((status === 301 || status === 302) && currentMethod === 'POST')) {
-          currentMethod = currentMethod === 'HEAD' ? 'HEAD' : 'GET';
+        run.inflight.delete(request);
+        if (req.redirect === 'error') return done('redirect mode is set to error');
+        if (++hops > MAX_REDIRECTS) return done('too many redirects');
+        if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+          method = method === 'HEAD' ? 'HEAD' : 'GET';
           body = null;
           headers = headers.filter(([k]) => !/^content-/i.test(k));
         }
@@ -478,7 +320,7 @@ function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
         try {
           next = new URL(location, u).toString();
         } catch {
-          return respond(`invalid redirect location ${location}`);
+          return done(`invalid redirect location ${location}`);
         }
         return hop(next);
       }
@@ -492,17 +334,17 @@ function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
       stream.on('data', (c) => {
         size += c.length;
         if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new Error(`response body larger than ${MAX_RESPONSE_BYTES} bytes`));
+          request.destroy(new Error(`response body larger than ${MAX_RESPONSE_BYTES} bytes`));
           return;
         }
         chunks.push(c);
       });
       stream.on('error', (e) => {
-        run.inflight.delete(req);
-        respond(e.message);
+        run.inflight.delete(request);
+        done(e.message);
       });
       stream.on('end', () => {
-        run.inflight.delete(req);
+        run.inflight.delete(request);
         record.status = status;
         const pairs = [];
         const raw = res.rawHeaders;
@@ -511,26 +353,26 @@ function hostFetch(run, method, url, headersJson, bodyB64, redirectMode, cb) {
           if (enc && (k === 'content-encoding' || k === 'content-length')) continue;
           pairs.push([raw[i], raw[i + 1]]);
         }
-        const safeStatus = status >= 200 && status <= 599 ? status : 502;
-        respond(
-          null,
-          safeStatus,
-          res.statusMessage || '',
-          JSON.stringify(pairs),
-          Buffer.concat(chunks).toString('base64'),
-          u.toString(),
-          hops > 0,
-        );
+        const nullBody = [101, 204, 205, 304].includes(status);
+        done(null, {
+          status: status >= 200 && status <= 599 ? status : 502,
+          statusText: res.statusMessage || '',
+          headers: pairs,
+          body: Buffer.concat(chunks).toString('base64'),
+          nullBody,
+          url: u.toString(),
+          redirected: hops > 0,
+        });
       });
     });
-    if (body) req.end(body);
-    else req.end();
+    if (body) request.end(body);
+    else request.end();
   };
-  hop(url);
+  hop(req.url);
 }
 
-// ---- runs -----------------------------------------------------------------------------------
-let current = null;
+// ---- runs --------------------------------------------------------------------------------------
+let nextRunId = 1;
 
 function round(x) {
   return Math.round(x * 1000) / 1000;
@@ -541,106 +383,97 @@ function remaining(run) {
 }
 
 function write(obj) {
-  process.stdout.write(typeof obj === 'string' ? obj + '\n' : JSON.stringify(obj) + '\n');
+  process.stdout.write(typeof obj === 'string' ? `${obj}\n` : `${JSON.stringify(obj)}\n`);
 }
 
-function makeHost(run) {
-  const host = Object.create(null);
-  host.logFull = () => run.logBytes >= LOG_LIMIT;
-  host.log = (level, message) => {
-    if (run.finished || typeof message !== 'string') return;
-    if (run.logBytes >= LOG_LIMIT) return;
-    const left = LOG_LIMIT - run.logBytes;
-    let text = message;
-    if (text.length > left) {
-      text = `${text.slice(0, left)}\n… console output truncated (limit ${LOG_LIMIT / 1024} KB)`;
-      run.logBytes = LOG_LIMIT;
-    } else {
-      run.logBytes += text.length + 1;
-    }
-    run.logs.push({ level: String(level), message: text });
-  };
-  host.emit = (kind, json) => {
-    if (run.finished || typeof json !== 'string') return '';
-    if (run.events.length + run.objects.length >= MAX_MESSAGES) {
-      return `too many messages: a function can emit at most ${MAX_MESSAGES} per run`;
-    }
-    if (Buffer.byteLength(json) > MESSAGE_LIMIT) {
-      return 'failed calling Tracking API: the message is too large and over the maximum 32KB limit';
-    }
-    (kind === 'object' ? run.objects : run.events).push(json);
-    return '';
-  };
-  host.fetch = (method, url, headersJson, bodyB64, redirect, cb) => {
-    if (run.finished) return;
-    hostFetch(run, String(method), String(url), String(headersJson), String(bodyB64), String(redirect), cb);
-  };
-  host.schedule = (delay) => {
-    if (run.finished) return;
-    if (run.tickTimer) clearTimeout(run.tickTimer);
-    run.tickTimer = setTimeout(() => onTick(run), Math.max(0, Math.min(Number(delay) || 0, 2147483647)));
-  };
-  host.done = (json) => {
-    if (typeof json === 'string') finish(run, json);
-  };
-  host.lodash = () => {
-    if (!lodashScript) return undefined;
-    return lodashScript.runInContext(run.ctx, { timeout: remaining(run), displayErrors: false });
-  };
-  host.cacheStore = (store) => {
-    if (!run.cacheNamespace) return undefined;
-    if (store === undefined) {
-      const s = cacheStores.get(run.cacheNamespace);
-      if (s !== undefined) {
-        cacheStores.delete(run.cacheNamespace);
-        cacheStores.set(run.cacheNamespace, s);
-      }
-      return s;
-    }
-    cacheStores.set(run.cacheNamespace, store);
-    if (cacheStores.size > CACHE_NAMESPACES) cacheStores.delete(cacheStores.keys().next().value);
-    return undefined;
-  };
-  host.crypto = cryptoHost;
-  return Object.freeze(host);
+function outcome(status, name, message) {
+  return JSON.stringify({ status, error: { name, message, stack: `${name}: ${message}` }, result: null });
 }
 
-function onTick(run) {
-  run.tickTimer = null;
-  if (run.finished) return;
+// Calls into the isolate, then collects what the call produced. Any failure of the call itself
+// (time limit, memory limit) ends the run and retires the isolate, so nothing it left running
+// can reach a later run.
+function callInto(run, env, fn, args) {
   try {
-    tickScript.runInContext(run.ctx, { timeout: remaining(run), displayErrors: false });
+    fn.applySync(undefined, args, { timeout: remaining(run) });
+    return null;
   } catch (e) {
-    fromThrown(run, e);
+    if (env.isolate.isDisposed || /timed out|memory limit/i.test(String((e && e.message) || e))) return e;
+    // isolated-vm throws a promise rejection that no handler took by the end of the call, after
+    // the call completed. It is the user's bug, reported in this run's log as Node reports it.
+    run.rejection = `Unhandled promise rejection: ${describeRejection(e)}`;
+    return null;
   }
 }
 
-function timeoutJson(run) {
-  const message = `Function timed out after ${run.timeoutMs} ms`;
-  return JSON.stringify({
-    status: 'timeout',
-    error: { name: 'TimeoutError', message, stack: `TimeoutError: ${message}` },
-    result: null,
-  });
-}
-
-function fromThrown(run, e) {
-  if (run.finished) return;
-  if (e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return finish(run, timeoutJson(run));
-  let json;
+function describeRejection(e) {
   try {
-    json = run.describe ? run.describe(e) : null;
+    if (e && typeof e === 'object') return `${String(e.name || 'Error')}: ${String(e.message ?? '')}`.slice(0, 1000);
+    return String(e).slice(0, 1000);
   } catch {
-    json = null;
+    return 'unknown reason';
   }
-  if (typeof json !== 'string') {
-    json = JSON.stringify({
-      status: 'bad_request',
-      error: { name: 'Error', message: String((e && e.message) || e), stack: '' },
-      result: null,
-    });
+}
+
+function enter(run, env, fn, args) {
+  if (run.finished) return;
+  let out;
+  let failure = callInto(run, env, fn, args);
+  if (!failure) {
+    try {
+      out = JSON.parse(env.flush.applySync(undefined, [], { timeout: remaining(run) }));
+    } catch (e) {
+      failure = e;
+    }
   }
-  finish(run, json);
+  if (failure) {
+    retire(env);
+    const message = String((failure && failure.message) || failure);
+    if (/timed out/i.test(message)) return finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${run.timeoutMs} ms`));
+    if (/memory limit/i.test(message)) {
+      return finish(run, outcome('bad_request', 'MemoryLimitExceeded', `The function ran out of memory (limit ${MEMORY_MB} MB)`));
+    }
+    return finish(run, outcome('bad_request', 'Error', 'The function could not be run'));
+  }
+  for (const entry of out.logs) run.logs.push(entry);
+  if (run.rejection) {
+    run.logs.push({ level: 'error', message: run.rejection });
+    run.rejection = null;
+  }
+  for (const e of out.events) run.events.push(JSON.stringify(e));
+  for (const o of out.objects) run.objects.push(JSON.stringify(o));
+  if (out.done) return finish(run, JSON.stringify(out.done));
+  for (const req of out.fetches) {
+    hostFetch(run, req, (reply) => enter(run, env, env.deliver, [run.id, req.id, JSON.stringify(reply)]));
+  }
+  if (run.tickTimer) clearTimeout(run.tickTimer);
+  run.tickTimer = null;
+  if (out.timer !== null && out.timer !== undefined) {
+    run.tickTimer = setTimeout(() => {
+      run.tickTimer = null;
+      enter(run, env, env.tick, [run.id]);
+    }, Math.min(out.timer, 2147483647));
+  }
+}
+
+function cleanStack(stack) {
+  if (typeof stack !== 'string') return '';
+  const out = [];
+  for (const line of stack.split('\n')) {
+    if (/^\s+at /.test(line)) {
+      if (line.includes(USER_FILE)) out.push(line);
+    } else if (out.length === 0 || !/^\s+at /.test(out[out.length - 1])) {
+      out.push(line);
+    }
+  }
+  return out.join('\n').slice(0, 8192);
+}
+
+function locate(error) {
+  const m = /function\.js:(\d+):(\d+)/.exec(error.stack || '');
+  error.line = m ? Number(m[1]) : null;
+  error.column = m ? Number(m[2]) : null;
+  return error;
 }
 
 function finish(run, outcomeJson) {
@@ -650,20 +483,20 @@ function finish(run, outcomeJson) {
   if (run.tickTimer) clearTimeout(run.tickTimer);
   for (const req of run.inflight) req.destroy();
   run.inflight.clear();
-  let outcome;
+  let result;
   try {
-    outcome = JSON.parse(outcomeJson);
+    result = JSON.parse(outcomeJson);
   } catch {
-    outcome = { status: 'bad_request', error: { name: 'Error', message: 'invalid outcome', stack: '' }, result: null };
+    result = { status: 'bad_request', error: { name: 'Error', message: 'invalid outcome', stack: '' }, result: null };
   }
-  if (outcome.error) {
-    outcome.error.stack = cleanStack(outcome.error.stack);
-    locate(outcome.error);
+  if (result.error) {
+    result.error.stack = cleanStack(result.error.stack);
+    locate(result.error);
   }
-  let resultJson = outcomeJson.length > MAX_RESULT_BYTES ? null : JSON.stringify(outcome.result ?? null);
+  let resultJson = outcomeJson.length > MAX_RESULT_BYTES ? null : JSON.stringify(result.result ?? null);
   if (resultJson === null) {
-    outcome.status = 'bad_request';
-    outcome.error = {
+    result.status = 'bad_request';
+    result.error = {
       name: 'Error',
       message: `the handler's return value is larger than ${MAX_RESULT_BYTES / 1024} KB`,
       stack: '',
@@ -672,30 +505,26 @@ function finish(run, outcomeJson) {
     };
     resultJson = 'null';
   }
-  const duration = round(performance.now() - run.started);
   write(
-    `{"id":${JSON.stringify(run.id)},"status":${JSON.stringify(outcome.status)},` +
-      `"error":${JSON.stringify(outcome.error || null)},"result":${resultJson},` +
+    `{"id":${JSON.stringify(run.msgId)},"status":${JSON.stringify(result.status)},` +
+      `"error":${JSON.stringify(result.error || null)},"result":${resultJson},` +
       `"events":[${run.events.join(',')}],"objects":[${run.objects.join(',')}],` +
       `"logs":${JSON.stringify(run.logs)},"fetches":${JSON.stringify(run.fetches)},` +
-      `"duration_ms":${duration}}`,
+      `"duration_ms":${round(performance.now() - run.started)}}`,
   );
-  run.ctx = null;
-  run.describe = null;
-  if (current === run) current = null;
 }
 
 function handleRun(msg) {
   const started = performance.now();
   const timeoutMs = Math.max(1, Number(msg.timeoutMs) || 5000);
   const run = {
-    id: msg.id,
+    id: nextRunId++,
+    msgId: msg.id,
     started,
     timeoutMs,
     deadline: started + timeoutMs,
     finished: false,
     logs: [],
-    logBytes: 0,
     events: [],
     objects: [],
     fetches: [],
@@ -704,54 +533,40 @@ function handleRun(msg) {
     deadlineTimer: null,
     mock: msg.mock || null,
     allowedHosts: new Set((msg.allowedHosts || []).map((h) => String(h).toLowerCase())),
-    cacheNamespace: typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : null,
-    ctx: null,
-    describe: null,
   };
-  current = run;
-  let script;
+  const code = String(msg.code || '');
+  const key = `${String(msg.fnKey || '')}:${nodeCrypto.createHash('sha256').update(code).digest('hex')}`;
+  let env;
   try {
-    script = compile(String(msg.code || ''));
+    env = getEnv(key, code);
   } catch (e) {
-    const error = syntaxErrorInfo(e);
-    return finish(run, JSON.stringify({ status: 'invalid_code', error, result: null }));
-  }
-  run.deadlineTimer = setTimeout(() => finish(run, timeoutJson(run)), timeoutMs);
-  try {
-    run.ctx = vm.createContext(Object.create(null), CTX_OPTIONS);
-    const setup = bootstrapScript.runInContext(run.ctx, { displayErrors: false });
-    run.describe = setup(makeHost(run), H, String(msg.data));
-    script.runInContext(run.ctx, { timeout: remaining(run), displayErrors: false });
-    if (!run.finished) {
-      invokeScript.runInContext(run.ctx, { timeout: remaining(run), displayErrors: false });
+    if (e instanceof CodeError) return finish(run, JSON.stringify({ status: 'invalid_code', error: e.info, result: null }));
+    const message = String((e && e.message) || e);
+    if (/memory limit/i.test(message)) {
+      return finish(run, outcome('bad_request', 'MemoryLimitExceeded', `The function ran out of memory (limit ${MEMORY_MB} MB)`));
     }
-  } catch (e) {
-    fromThrown(run, e);
+    if (/timed out/i.test(message)) return finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${timeoutMs} ms`));
+    return finish(run, outcome('bad_request', 'Error', 'The function could not be loaded'));
   }
+  run.deadlineTimer = setTimeout(() => {
+    // Pending timers or fetches kept the run open past its limit (a busy loop is stopped by the
+    // per-call timeout instead). The isolate holds that pending work, so it goes.
+    retire(env);
+    finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  enter(run, env, env.start, [run.id, String(msg.data), typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : '']);
 }
 
+let checkIsolate = null;
 function handleCheck(msg) {
+  if (!checkIsolate || checkIsolate.isDisposed) checkIsolate = new ivm.Isolate({ memoryLimit: 64 });
   try {
-    new vm.Script(String(msg.code || ''), { filename: USER_FILE });
+    compileUser(checkIsolate, String(msg.code || ''));
     write({ id: msg.id, ok: true, error: null });
   } catch (e) {
-    write({ id: msg.id, ok: false, error: syntaxErrorInfo(e) });
+    write({ id: msg.id, ok: false, error: e instanceof CodeError ? e.info : syntaxErrorInfo(e) });
   }
 }
-
-process.on('uncaughtException', (e) => {
-  if (current) fromThrown(current, e);
-});
-process.on('unhandledRejection', (reason) => {
-  if (!current || current.finished) return;
-  let text;
-  try {
-    text = reason && typeof reason === 'object' ? `${reason.name}: ${reason.message}` : String(reason);
-  } catch {
-    text = 'unknown reason';
-  }
-  makeHost(current).log('error', `Unhandled promise rejection: ${text}`);
-});
 
 const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
 rl.on('line', (line) => {
@@ -764,7 +579,7 @@ rl.on('line', (line) => {
   write(`{"id":${JSON.stringify(msg.id)},"ack":true}`);
   if (msg.op === 'run') handleRun(msg);
   else if (msg.op === 'check') handleCheck(msg);
-  else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss() });
+  else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), isolates: envs.size });
 });
 rl.on('close', () => process.exit(0));
 write({ ready: true, node: process.version });
