@@ -179,11 +179,18 @@ DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECO
 DELIVERY_RETENTION_DAYS = int(os.environ.get("DELIVERY_RETENTION_DAYS", "30"))
 # Periodic work runs under Celery beat: `make run` embeds it in its worker; production runs
 # one `celery -A functions_ui beat` process beside the workers.
+# The event pipeline (functions_ui/deploys): webhook requests and deliveries wait in the
+# database; a worker claims this many at a time, holding them for a lease it renews while it
+# works (a dead worker's claim runs out, and the sweep hands the work to another).
+PIPELINE_SOURCE_BATCH = int(os.environ.get("PIPELINE_SOURCE_BATCH", "50"))
+PIPELINE_DELIVERY_BATCH = int(os.environ.get("PIPELINE_DELIVERY_BATCH", "100"))
+PIPELINE_COMMIT_EVERY = int(os.environ.get("PIPELINE_COMMIT_EVERY", "25"))
+PIPELINE_LEASE_SECONDS = float(os.environ.get("PIPELINE_LEASE_SECONDS", "30"))
+PIPELINE_SWEEP_SECONDS = float(os.environ.get("PIPELINE_SWEEP_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {
     "trim-delivery-records": {"task": "deploys.delivery_records_trim", "schedule": 3600.0},
+    "pipeline-sweep": {"task": "pipeline.sweep", "schedule": PIPELINE_SWEEP_SECONDS},
 }
-# A batch still "running" this long after it was claimed lost its worker; it is queued again.
-DELIVERY_BATCH_STALE_SECONDS = int(os.environ.get("DELIVERY_BATCH_STALE_SECONDS", "120"))
 # Segment's retry policy: randomized exponential backoff, the first wait 1-3 minutes, at
 # most 20 minutes apart; sources try 6 times, destinations keep trying for 4 hours.
 DELIVERY_RETRY_FIRST_MIN_SECONDS = float(os.environ.get("DELIVERY_RETRY_FIRST_MIN_SECONDS", "60"))

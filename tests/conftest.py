@@ -65,6 +65,18 @@ def point_celery_at(url: str) -> None:
     app._local.__dict__.pop("backend", None)
 
 
+NO_BROKER_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_by_default():
+    """Tasks and doorbells of a test go nowhere unless it asks for a broker (celery_on_redis):
+    never to a Redis that happens to run on the machine."""
+    point_celery_at(NO_BROKER_URL)
+    yield
+    point_celery_at(django_settings.CELERY_BROKER_URL)
+
+
 @pytest.fixture
 def celery_on_redis(redis_server):
     """Tasks enqueued by the code under test go to the session's real Redis."""

@@ -199,6 +199,42 @@ FINAL_RUN_STATUSES = (
 )
 
 
+class WebhookRequest(models.Model):
+    """An accepted webhook request waiting for (or between attempts of) its source run.
+
+    The database, not the broker, is the queue of record: a request is stored before the
+    sender is answered, so it survives a restart of Redis, of a worker or of the web server.
+    Workers claim rows in batches (a claim key and a lease); a row whose lease ran out (its
+    worker died) is claimed again. The row goes once its run is final.
+    """
+
+    instance = models.ForeignKey(SourceInstance, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+    request_id = models.CharField(max_length=32, unique=True)
+    body = models.TextField(blank=True)
+    # Headers as received, except credentials, which are in `secret_headers`, encrypted.
+    headers = models.JSONField(default=dict, blank=True)
+    secret_headers = models.JSONField(default=dict, blank=True)
+    query = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["workspace", "claim", "available_at"], name="webhookrequest_due"),
+            models.Index(fields=["lease_until"], name="webhookrequest_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request {self.request_id}"
+
+
 class SourceRun(models.Model):
     """One webhook request a source instance accepted, once a worker has run it."""
 
@@ -255,12 +291,20 @@ class Delivery(models.Model):
         DestinationInstance, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.ForeignKey(SourceEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # The destination's workspace, kept here so that each workspace's queue is one index range.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     category = models.CharField(max_length=40, blank=True)
     # Where a final error happened: "insert" or "destination".
     stage = models.CharField(max_length=16, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    batch_key = models.CharField(max_length=32, blank=True)
+    # Queued and retrying deliveries are claimed by a worker from this time on (a claim key
+    # and a lease, as for webhook requests).
+    available_at = models.DateTimeField(default=timezone.now)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
     version = models.ForeignKey(
         "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -280,6 +324,16 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["destination", "status"]),
             models.Index(fields=["destination", "-id"]),
+            models.Index(
+                fields=["workspace", "available_at"],
+                name="delivery_due",
+                condition=models.Q(status__in=["queued", "retrying"], claim=""),
+            ),
+            models.Index(
+                fields=["lease_until"],
+                name="delivery_lease",
+                condition=models.Q(status="running"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["destination", "event"], name="delivery_unique_event"),

@@ -346,10 +346,11 @@ def deploy_start(
     )
     field, _ = TARGET_FIELDS[ResourceType(function.resource_type)]
     getattr(deploy, field).set(chosen)
-    # Imported here: tasks import this module.
-    from functions_ui.deploys.tasks import deploy_execute as deploy_execute_task
+    # Imported here: tasks import this module. With the broker down the deploy stays queued
+    # (committed), and the pipeline's sweep sends it once the broker is back.
+    from functions_ui.deploys.tasks import deploy_enqueue
 
-    deploy_execute_task.delay_on_commit(deploy.pk)
+    transaction.on_commit(lambda: deploy_enqueue(deploy.pk))
     return deploy
 
 

@@ -1,21 +1,33 @@
-"""Celery tasks of deploys and event delivery: ids in, one service call, retries declared.
+"""Celery tasks of deploys and the event pipeline: ids in, one service call.
 
-Every task is idempotent, so they all acknowledge late: a task whose worker died is run
-again by another worker and finds whatever its first run already recorded.
+The pipeline's tasks carry no data: a drain task takes a workspace id and works through that
+workspace's queue in the database, one batch per task. Every task is idempotent and
+acknowledged late, so a task whose worker died runs again and finds what was recorded.
 """
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.db import OperationalError
+from kombu.exceptions import KombuError
+
+log = logging.getLogger(__name__)
+
+# A deploy waiting for an earlier one of its function asks again this often, for as long as the
+# earlier one may take (DEPLOYS_STALE_SECONDS marks it abandoned after that).
+DEPLOY_WAIT_S = 0.2
 
 
 class DeployTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         from functions_ui.deploys.services import deploy_fail
 
-        deploy_fail(deploy_id=args[0], message=f"The deploy could not finish: {exc}")
+        log.error("deploy %s failed: %r", args[0], exc)
+        deploy_fail(deploy_id=args[0], message="The deploy could not finish; see the server log.")
 
 
 @shared_task(
@@ -28,80 +40,85 @@ class DeployTask(DjangoTask):
 )
 def deploy_execute(self, deploy_id: int) -> str | None:
     """Check the deploy's version and switch its instances to it."""
+    from django.conf import settings
+
     from functions_ui.deploys import services
 
     try:
         deploy = services.deploy_execute(deploy_id=deploy_id)
     except services.DeployWaiting as exc:
-        # Deploys of one function go one after the other; check again shortly.
-        raise self.retry(exc=exc, countdown=0.2, max_retries=None) from exc
+        # Deploys of one function go one after the other. (Celery reads max_retries=None in
+        # retry() as "the task's default", so the bound is explicit.)
+        waits = int(settings.DEPLOYS_STALE_SECONDS / DEPLOY_WAIT_S) + 10
+        raise self.retry(exc=exc, countdown=DEPLOY_WAIT_S, max_retries=waits) from exc
     except (services.TransientDeployError, OperationalError) as exc:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
     return deploy.status if deploy else None
 
 
+def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
+    """Send a deploy's task; False when the broker cannot take it (the sweep sends it later).
+
+    With once_within_s, a deploy is sent at most once in that many seconds (for the sweep).
+    """
+    from functions_ui.deploys.doorbell import broker_redis
+
+    try:
+        if once_within_s and not broker_redis().set(
+            f"fnui:deploy:{deploy_id}", "1", nx=True, ex=once_within_s
+        ):
+            return False
+        deploy_execute.apply_async(args=(deploy_id,), retry=False)
+    except (redis.RedisError, KombuError, OSError) as error:
+        log.warning("deploy %s could not be queued yet: %s", deploy_id, error)
+        return False
+    return True
+
+
 @shared_task(
-    name="deploys.source_request_run",
+    name="pipeline.sources_drain",
     acks_late=True,
     ignore_result=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
 )
-def source_request_run(
-    instance_id: int,
-    request_id: str,
-    body: str,
-    headers: dict[str, str],
-    query: str,
-    attempt: int = 1,
-) -> None:
-    """Run a webhook request through its source instance's deployed `onRequest`."""
-    from functions_ui.deploys.delivery import source_request_process
+def sources_drain(workspace_id: int) -> int:
+    """Run a batch of the workspace's webhook requests through their source functions."""
+    from functions_ui.deploys.sources import sources_drain as drain
 
-    source_request_process(
-        instance_id=instance_id,
-        request_id=request_id,
-        body=body,
-        headers=headers,
-        query=query,
-        attempt=attempt,
-    )
+    return drain(workspace_id=workspace_id)
 
 
 @shared_task(
-    name="deploys.delivery_run",
+    name="pipeline.deliveries_drain",
     acks_late=True,
     ignore_result=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
 )
-def delivery_run(delivery_id: int, attempt: int = 1) -> None:
-    """Deliver one event to one destination instance (through its insert function)."""
-    from functions_ui.deploys.delivery import delivery_process
+def deliveries_drain(workspace_id: int) -> int:
+    """Deliver a batch of the workspace's due events to their destinations."""
+    from functions_ui.deploys.deliveries import deliveries_drain as drain
 
-    delivery_process(delivery_id=delivery_id, attempt=attempt)
+    return drain(workspace_id=workspace_id)
 
 
-@shared_task(
-    name="deploys.delivery_batch_flush",
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def delivery_batch_flush(destination_id: int) -> None:
-    """Send a destination's waiting events to its `onBatch`."""
-    from functions_ui.deploys.delivery import delivery_batch_process
+DRAIN_TASKS = {"sources": sources_drain, "deliveries": deliveries_drain}
 
-    delivery_batch_process(destination_id=destination_id)
+
+@shared_task(name="pipeline.sweep", ignore_result=True)
+def pipeline_sweep() -> dict[str, int]:
+    """Take back the work of dead workers and ring for all due work (run by Celery beat)."""
+    from functions_ui.deploys.sweep import pipeline_sweep as sweep
+
+    return sweep()
 
 
 @shared_task(name="deploys.delivery_records_trim", ignore_result=True)
 def delivery_records_trim() -> None:
     """Drop event logs and deliveries past the retention period (run by Celery beat)."""
-    from functions_ui.deploys.delivery import delivery_records_trim as trim
+    from functions_ui.deploys.retention import delivery_records_trim as trim
 
     trim()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from catalog.models import Function, FunctionSetting, ResourceType, SettingType
 from catalog.selectors import function_get_for_user
 from functions_ui.deploys import selectors, services
-from functions_ui.deploys.delivery import QueueUnavailable, webhook_enqueue
+from functions_ui.deploys.intake import webhook_accept
 from functions_ui.deploys.models import (
     DestinationInstance,
     InsertInstance,
@@ -23,11 +24,12 @@ from functions_ui.deploys.models import (
     SourceInstance,
 )
 from functions_ui.permissions.policy import denied_reason
+from functions_ui.runtime.types import SOURCE_BODY_LIMIT
 from functions_ui.workspaces.decorators import workspace_view
 from versioning.selectors import latest_version, version_choices, version_get_for_function
 from versioning.services import StaleVersionError
 
-WEBHOOK_BODY_MAX_BYTES = 512 * 1024
+WEBHOOK_BODY_MAX_BYTES = SOURCE_BODY_LIMIT
 WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 # Headers the function does not get: the dashboard's cookies and the proxy's own.
 WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
@@ -40,12 +42,12 @@ WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
 @require_POST
 def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A source instance's webhook: check the request, queue it, answer at once."""
-    instance_id = (
+    found = (
         SourceInstance.objects.filter(webhook_token=token, enabled=True)
-        .values_list("pk", flat=True)
+        .values_list("pk", "function__workspace_id")
         .first()
     )
-    if instance_id is None:
+    if found is None:
         return JsonResponse({"error": "Unknown webhook."}, status=404)
     if request.content_type not in WEBHOOK_CONTENT_TYPES:
         return JsonResponse(
@@ -74,13 +76,14 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
         if key.lower() not in WEBHOOK_DROPPED_HEADERS
     }
     try:
-        request_id = webhook_enqueue(
-            instance_id=instance_id,
+        request_id = webhook_accept(
+            instance_id=found[0],
+            workspace_id=found[1],
             body=body,
             headers=headers,
             query=request.META.get("QUERY_STRING", ""),
         )
-    except QueueUnavailable:
+    except DatabaseError:
         response = JsonResponse({"error": "Busy: try again later."}, status=503)
         response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
         return response

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 from django import forms
 
 from catalog.forms import normalize_newlines
 from catalog.models import SettingType
+from functions_ui.runtime.requests import source_request
+from functions_ui.runtime.types import SOURCE_BODY_LIMIT as WEBHOOK_BODY_MAX_BYTES
 
-WEBHOOK_BODY_MAX_BYTES = 512 * 1024  # Segment's limit for a source function's webhook body
 EVENT_MAX_BYTES = 512 * 1024
 
 
@@ -77,13 +77,7 @@ class RunForm(forms.Form):
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if "json" in content_type.lower() and body.strip():
             parse_json_text(body, what="request body")
-        query = (data.get("query") or "").lstrip("?")
-        return {
-            "body": body,
-            "headers": headers,
-            "url": "https://fn.example.test/" + (f"?{query}" if query else ""),
-            "queryParameters": dict(parse_qsl(query)),
-        }
+        return source_request(body=body, headers=headers, query=data.get("query") or "")
 
 
 class SettingForm(forms.Form):

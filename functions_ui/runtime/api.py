@@ -147,7 +147,8 @@ def run_function(
         result.fetches = mask(result.fetches)
         result.events = mask(result.events)
         result.objects = mask(result.objects)
-        result.result = mask(result.result)
+        if opts.mask_result:
+            result.result = mask(result.result)
     return result
 
 

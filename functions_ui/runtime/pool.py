@@ -25,6 +25,7 @@ import collections
 import contextlib
 import itertools
 import json
+import logging
 import os
 import queue
 import re
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from functions_ui.runtime.types import RuntimeUnavailable
+
+log = logging.getLogger(__name__)
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 WORKER_JS = JS_DIR / "worker.js"
@@ -195,9 +198,9 @@ class Worker:
         if not line or not json.loads(line).get("ready"):
             self.kill()
             self._stderr_done.wait(1.0)
-            raise RuntimeUnavailable(
-                "the Node.js worker failed to start: " + (self.stderr_tail() or "no output")
-            )
+            # The details name server paths: they go to the log, not to the person running.
+            log.error("the Node.js worker failed to start: %s", self.stderr_tail() or "no output")
+            raise RuntimeUnavailable("the function runtime could not start (see the server log)")
 
     def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
@@ -273,7 +276,19 @@ class Worker:
                 raise WorkerTimeout() from None
             if line is None:
                 raise self._crashed(started=acked)
-            reply = json.loads(line)
+            try:
+                reply = json.loads(line)
+            except (RecursionError, ValueError):
+                # Only a run's reply can fail to parse (nested deeper than Python reads).
+                return {
+                    "id": rid,
+                    "status": "bad_request",
+                    "error": {
+                        "name": "OutputTooDeep",
+                        "message": "The function's output is nested too deeply to be read",
+                        "stack": "",
+                    },
+                }
             if reply.get("id") != rid:
                 continue  # a late line from an earlier request
             if reply.get("ack"):

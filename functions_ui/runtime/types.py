@@ -53,6 +53,9 @@ class RunOptions:
     # different functions never share an isolate; None stands for one local, anonymous tenant.
     workspace: str | None = None
     function_key: str | None = None
+    # An insert function's returned event travels on to its destination, so it is masked only
+    # where it is shown, not here.
+    mask_result: bool = True
 
 
 @dataclass

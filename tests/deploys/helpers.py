@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import random
+import uuid
+from datetime import UTC, datetime
+
 from catalog.models import ResourceType
 from functions_ui.deploys import services
+from functions_ui.deploys.deliveries import deliveries_drain
+from functions_ui.deploys.models import SourceRun, WebhookRequest
+from functions_ui.deploys.sources import sources_drain
 from tests.factories import make_function, make_setting
 from versioning.selectors import latest_version
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+JSON = {"Content-Type": "application/json"}
 
 SOURCE_CODE = """
 async function onRequest(request, settings) {
@@ -80,3 +91,34 @@ def save_code(instance, code):
     instance.version = version
     instance.save(update_fields=["version"])
     return version
+
+
+def post(instance, body, *, request_id=None, now=T0, headers=JSON, query="") -> str:
+    """Store a webhook request as intake would, received at `now`; returns its request id."""
+    request_id = request_id or uuid.uuid4().hex
+    WebhookRequest.objects.create(
+        instance=instance,
+        workspace_id=instance.function.workspace_id,
+        request_id=request_id,
+        body=body if isinstance(body, str) else json.dumps(body),
+        headers=headers,
+        query=query,
+        received_at=now,
+        available_at=now,
+    )
+    return request_id
+
+
+def drain_sources(workspace_id, *, now=T0, seed=0) -> int:
+    return sources_drain(workspace_id=workspace_id, now=now, rng=random.Random(seed))
+
+
+def drain_deliveries(workspace_id, *, now=T0, seed=1) -> int:
+    return deliveries_drain(workspace_id=workspace_id, now=now, rng=random.Random(seed))
+
+
+def run_source(instance, body, *, now=T0, **kwargs) -> SourceRun | None:
+    """Post one request and drain the source stage: the request's run (None: nothing ran)."""
+    request_id = post(instance, body, now=now, **kwargs)
+    drain_sources(instance.function.workspace_id, now=now)
+    return SourceRun.objects.filter(request_id=request_id).first()

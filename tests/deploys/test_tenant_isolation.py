@@ -4,14 +4,12 @@ memory and leave sabotage behind; acme's destination holds a sensitive instance 
 from __future__ import annotations
 
 import json
-import random
 from datetime import UTC, datetime
 
 import pytest
 
 from catalog.models import ResourceType
 from functions_ui.deploys import services
-from functions_ui.deploys.delivery import delivery_process, source_request_process
 from functions_ui.deploys.models import (
     Delivery,
     InstanceError,
@@ -19,7 +17,7 @@ from functions_ui.deploys.models import (
     SourceEvent,
     SourceRun,
 )
-from tests.deploys.helpers import make_source
+from tests.deploys.helpers import drain_deliveries, make_source, run_source
 from tests.factories import make_function, make_setting, make_workspace
 from tests.runtime.attacks import (
     LEFTOVERS,
@@ -72,23 +70,17 @@ async function onRequest(request, settings) {{
 
 
 def post(instance, body, request_id):
-    return source_request_process(
-        instance_id=instance.pk,
-        request_id=request_id,
-        body=json.dumps(body),
-        headers=JSON,
-        query="",
-        attempt=1,
-        now=T0,
-        rng=random.Random(0),
-    )
+    return run_source(instance, body, request_id=request_id)
 
 
 def deliver_queued(destination) -> list[Delivery]:
-    queued = Delivery.objects.filter(destination=destination, status=RunStatus.QUEUED)
-    return [
-        delivery_process(delivery_id=d.pk, attempt=1, now=T0, rng=random.Random(1)) for d in queued
-    ]
+    queued = list(
+        Delivery.objects.filter(destination=destination, status=RunStatus.QUEUED).values_list(
+            "pk", flat=True
+        )
+    )
+    drain_deliveries(destination.function.workspace_id)
+    return list(Delivery.objects.filter(pk__in=queued).order_by("id"))
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@ import json
 
 import pytest
 import redis
+from django.db import OperationalError
 from django.urls import reverse
 
-from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, SourceRun
+from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, WebhookRequest
 from functions_ui.permissions.models import Role
-from tests.deploys.helpers import SOURCE_CODE, latest, make_destination, make_source
+from tests.deploys.helpers import SOURCE_CODE, latest, make_destination, make_source, run_source
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +24,19 @@ def queued(redis_server) -> int:
 # Webhook intake -----------------------------------------------------------------------------
 
 
-def test_webhook_accepts_json_and_queues_it(client, workspace, celery_on_redis):
+def test_webhook_stores_the_request_then_rings_once(
+    client, workspace, celery_on_redis, django_capture_on_commit_callbacks
+):
     _, source = make_source(workspace=workspace)
-    response = client.post(hook(source), {"event": "A"}, content_type="application/json")
-    assert response.status_code == 200
-    assert response.json()["status"] == "queued"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(hook(source), {"event": "A"}, content_type="application/json")
+        second = client.post(hook(source), {"event": "B"}, content_type="application/json")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["status"] == "queued"
+    stored = WebhookRequest.objects.order_by("id")
+    assert [json.loads(r.body)["event"] for r in stored] == ["A", "B"]
+    assert stored[0].request_id == first.json()["requestId"]
+    # One wake-up for the workspace, however many requests wait.
     assert queued(celery_on_redis) == 1
 
 
@@ -76,12 +85,30 @@ def test_webhook_answers_404_to_unknown_and_rotated_tokens(client, workspace):
     assert client.post(unknown, {}, content_type="application/json").status_code == 404
 
 
-def test_webhook_answers_503_when_redis_is_down_and_writes_nothing(client, workspace, dead_broker):
+def test_webhook_accepts_durably_while_redis_is_down(
+    client, workspace, dead_broker, django_capture_on_commit_callbacks
+):
+    """The request is in the database; the sweep wakes a worker once Redis is back."""
     _, source = make_source(workspace=workspace)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    assert response.status_code == 200
+    assert WebhookRequest.objects.get().request_id == response.json()["requestId"]
+
+
+def test_webhook_answers_503_when_the_database_is_down(client, workspace, monkeypatch):
+    from functions_ui.deploys import views
+
+    _, source = make_source(workspace=workspace)
+
+    def database_down(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(views, "webhook_accept", database_down)
     response = client.post(hook(source), {"event": "A"}, content_type="application/json")
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0
-    assert SourceRun.objects.count() == 0
+    assert not WebhookRequest.objects.exists()
 
 
 # Pages --------------------------------------------------------------------------------------
@@ -260,18 +287,10 @@ def test_instance_settings_replace_keeps_secrets_out_of_the_page(client, login_a
 
 
 def test_source_page_shows_its_event_log(client, login_as, workspace):
-    from functions_ui.deploys.delivery import source_request_process
-
     login_as(Role.FUNCTIONS_READ_ONLY)
     _, source = make_source(workspace=workspace)
-    for n, body in enumerate([{"event": "Order Placed"}, {"name": "x"}]):
-        source_request_process(
-            instance_id=source.pk,
-            request_id=f"r{n}",
-            body=json.dumps(body),
-            headers={"Content-Type": "application/json"},
-            query="",
-        )
+    for body in [{"event": "Order Placed"}, {"name": "x"}]:
+        run_source(source, body)
     response = client.get(instance_url(source), {"part": "events"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Order Placed" in response.content.decode()

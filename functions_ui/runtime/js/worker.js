@@ -121,6 +121,11 @@ const HOST_OPS = {
     // the bounds keep one call within a run's time limit.
     if (!(iter >= 1 && iter <= 1000000)) throw new RangeError('iterations must be between 1 and 1,000,000');
     if (!(len >= 0 && len <= 4096)) throw new RangeError('keylen must be between 0 and 4096');
+    // The work grows with the output blocks too: bound iterations x blocks, not iterations alone.
+    const blockBytes = Math.max(16, nodeCrypto.createHash(String(digest)).digest().length);
+    if (iter * Math.max(1, Math.ceil(len / blockBytes)) > 1000000) {
+      throw new RangeError('iterations x output blocks must be at most 1,000,000');
+    }
     return nodeCrypto
       .pbkdf2Sync(Buffer.from(pwdB64, 'base64'), Buffer.from(saltB64, 'base64'), iter, len, digest)
       .toString('base64');

@@ -545,9 +545,12 @@ function makeRequest(payload) {
   } catch {
     url = new URL('https://fn.segmentapis.com/');
   }
+  // queryParameters add the keys the URL's own query lacks (a fixture may give them apart);
+  // a key the URL already has is not repeated.
   const qp = p.queryParameters;
   if (qp !== null && typeof qp === 'object') {
     for (const k of Object.keys(qp)) {
+      if (url.searchParams.has(k)) continue;
       const v = qp[k];
       if (ArrayIsArray(v)) for (const item of v) url.searchParams.append(k, StringCtor(item));
       else if (v !== undefined && v !== null) url.searchParams.append(k, StringCtor(v));

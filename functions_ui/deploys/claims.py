@@ -1,0 +1,51 @@
+"""Claiming queued rows in batches: a claim key and a lease, safe with many workers.
+
+On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets workers claim different rows at the same time; on
+SQLite, writes are serialized (immediate transactions), which has the same effect. A worker that
+dies leaves its rows claimed until the lease runs out; the sweep then puts them back. A worker
+that is still busy renews its lease.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+
+
+def lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.PIPELINE_LEASE_SECONDS)
+
+
+def claim(
+    queryset: QuerySet, *, limit: int, now: datetime, **changes: Any
+) -> tuple[str, list[int]]:
+    """Claim up to `limit` rows of the queryset (oldest first): their ids, and the claim key."""
+    key = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            queryset.select_for_update(skip_locked=True)
+            .order_by("available_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            queryset.model.objects.filter(pk__in=ids).update(
+                claim=key, lease_until=lease_end(now), **changes
+            )
+    return key, ids
+
+
+def still_claimed(model: type, key: str, ids: list[int]) -> set[int]:
+    """Within a transaction: which of the rows this claim still holds (locked until commit)."""
+    return set(
+        model.objects.select_for_update().filter(pk__in=ids, claim=key).values_list("pk", flat=True)
+    )
+
+
+def renew(model: type, key: str, now: datetime) -> None:
+    """Keep a long batch's rows from being taken over while its worker is alive."""
+    model.objects.filter(claim=key).update(lease_until=lease_end(now))

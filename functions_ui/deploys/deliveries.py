@@ -1,0 +1,285 @@
+"""Delivery stage: run a batch of one workspace's due deliveries through insert and destination.
+
+A drain claims up to PIPELINE_DELIVERY_BATCH queued or retrying deliveries. Each event goes
+through its destination's enabled insert function (which may change or drop it), then the
+destination's handler; first attempts to a destination that defines `onBatch` go to it together,
+up to DELIVERY_BATCH_SIZE at a time. Outcomes are recorded every PIPELINE_COMMIT_EVERY events,
+in one transaction each, so a worker that dies repeats at most that many deliveries (at least
+once: the repeat carries the same messageId).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from functions_ui.deploys import claims, doorbell, runs
+from functions_ui.deploys.errors import error_row, errors_store
+from functions_ui.deploys.models import Delivery, InsertInstance, RunStatus
+from functions_ui.deploys.retry import destination_policy
+from functions_ui.runtime.types import STATUS_LABELS
+
+DELIVERY_FIELDS = (
+    "status",
+    "category",
+    "stage",
+    "error",
+    "logs",
+    "duration_ms",
+    "version",
+    "attempts",
+    "available_at",
+    "next_attempt_at",
+    "first_attempt_at",
+    "finished_at",
+    "claim",
+    "lease_until",
+)
+# Outcomes are written at least this often while a long batch runs.
+COMMIT_INTERVAL_S = 0.2
+
+
+@dataclass
+class Outcome:
+    status: str
+    category: str = ""
+    stage: str = ""
+    error: dict[str, Any] | None = None
+    logs: list = field(default_factory=list)
+    duration_ms: float = 0.0
+
+
+class _Batch:
+    """One drain's claimed deliveries and the outcomes not written yet."""
+
+    def __init__(self, key: str, now: datetime, rng: random.Random | None) -> None:
+        self.key = key
+        self.now = now
+        self.rng = rng
+        self.pending: list[tuple[Delivery, Outcome]] = []
+        self.started = self.written_at = time.monotonic()
+        self.decrypted: dict[tuple[str, int], tuple] = {}
+
+    def settings_of(self, instance) -> tuple:
+        key = (type(instance).__name__, instance.pk)
+        if key not in self.decrypted:
+            self.decrypted[key] = runs.instance_settings(instance)
+        return self.decrypted[key]
+
+    def done(self, delivery: Delivery, outcome: Outcome) -> None:
+        self.pending.append((delivery, outcome))
+        due = time.monotonic() - self.written_at > COMMIT_INTERVAL_S
+        if len(self.pending) >= settings.PIPELINE_COMMIT_EVERY or due:
+            self.write()
+
+    def write(self) -> None:
+        if self.pending:
+            # The drain's clock, moved on by the time the batch has taken so far.
+            now = self.now + timedelta(seconds=time.monotonic() - self.started)
+            _record(self.key, self.pending, now=now, rng=self.rng)
+            claims.renew(Delivery, self.key, now)
+        self.pending = []
+        self.written_at = time.monotonic()
+
+
+def deliveries_drain(
+    *, workspace_id: int, now: datetime | None = None, rng: random.Random | None = None
+) -> int:
+    """Deliver one batch of the workspace's due deliveries; returns how many were claimed."""
+    now = now or timezone.now()
+    doorbell.answered("deliveries", workspace_id)
+    limit = settings.PIPELINE_DELIVERY_BATCH
+    due = Delivery.objects.filter(
+        workspace_id=workspace_id,
+        status__in=[RunStatus.QUEUED, RunStatus.RETRYING],
+        claim="",
+        available_at__lte=now,
+    )
+    key, ids = claims.claim(
+        due, limit=limit, now=now, status=RunStatus.RUNNING, last_attempt_at=now
+    )
+    if not ids:
+        return 0
+    if len(ids) == limit:
+        doorbell.ring("deliveries", workspace_id)
+    rows = list(
+        Delivery.objects.filter(pk__in=ids)
+        .select_related("event", "destination__version", "destination__function")
+        .order_by("id")
+    )
+    inserts = {
+        i.destination_id: i
+        for i in InsertInstance.objects.filter(
+            destination_id__in={d.destination_id for d in rows}, enabled=True
+        ).select_related("version", "function")
+    }
+    batch = _Batch(key, now, rng)
+    grouped: dict[int, list[Delivery]] = {}
+    for delivery in rows:
+        if delivery.first_attempt_at is None:
+            delivery.first_attempt_at = now
+        if delivery.attempts == 0 and runs.uses_batches(delivery.destination):
+            grouped.setdefault(delivery.destination_id, []).append(delivery)
+        else:
+            _deliver_one(batch, delivery, inserts.get(delivery.destination_id))
+    size = settings.DELIVERY_BATCH_SIZE
+    for destination_id, group in grouped.items():
+        for start in range(0, len(group), size):
+            _deliver_batch(batch, group[start : start + size], inserts.get(destination_id))
+    batch.write()
+    return len(ids)
+
+
+def _insert_step(
+    batch: _Batch, insert: InsertInstance | None, event: dict
+) -> tuple[dict | None, Outcome | None]:
+    """Run the insert function: the event to go on, or the outcome that ends the delivery."""
+    if insert is None or insert.version is None:
+        return event, None
+    result = runs.run_instance(
+        insert, "insert", event, settings=batch.settings_of(insert), mask_result=False
+    )
+    if result.ok and isinstance(result.result, dict):
+        return result.result, None
+    if result.ok:
+        # Returning nothing drops the event, as a DropEvent does.
+        return None, Outcome(
+            status=RunStatus.FILTERED,
+            category=STATUS_LABELS["dropped"],
+            stage="insert",
+            duration_ms=result.duration_ms,
+        )
+    return None, Outcome(
+        status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
+        category=result.category,
+        stage="insert",
+        error=result.error,
+        logs=result.logs,
+        duration_ms=result.duration_ms,
+    )
+
+
+def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[Outcome, Any]:
+    destination = delivery.destination
+    result = runs.run_instance(
+        destination, "destination", payload, settings=batch.settings_of(destination)
+    )
+    outcome = Outcome(
+        status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
+        category="" if result.ok else result.category,
+        stage="" if result.ok else "destination",
+        error=result.error,
+        logs=[] if result.ok else result.logs,
+        duration_ms=result.duration_ms,
+    )
+    return outcome, result.result
+
+
+def _deliver_one(batch: _Batch, delivery: Delivery, insert: InsertInstance | None) -> None:
+    event, outcome = _insert_step(batch, insert, delivery.event.payload)
+    if outcome is None:
+        payload = runs.single_payload(delivery.destination, event)
+        outcome, _ = _destination_step(batch, delivery, payload)
+    batch.done(delivery, outcome)
+
+
+def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
+    going: list[tuple[Delivery, dict]] = []
+    for delivery in group:
+        event, stopped = _insert_step(batch, insert, delivery.event.payload)
+        if stopped is None:
+            going.append((delivery, event))
+        else:
+            batch.done(delivery, stopped)
+    if not going:
+        return
+    outcome, result = _destination_step(batch, going[0][0], [event for _, event in going])
+    for (delivery, _), each in zip(
+        going, _batch_outcomes(outcome, result, len(going)), strict=True
+    ):
+        batch.done(delivery, each)
+
+
+def _batch_outcomes(outcome: Outcome, result: Any, count: int) -> list[Outcome]:
+    """Per-event outcomes of an onBatch run, including Segment's partial-failure answer."""
+    if outcome.status != RunStatus.DELIVERED or not isinstance(result, list):
+        return [outcome] * count
+    outcomes = []
+    for item in result[:count]:
+        code = item.get("status", 200) if isinstance(item, dict) else 200
+        message = item.get("errormessage", "") if isinstance(item, dict) else ""
+        if not isinstance(code, int) or code < 400:
+            outcomes.append(Outcome(status=RunStatus.DELIVERED, duration_ms=outcome.duration_ms))
+            continue
+        retry = code >= 500
+        outcomes.append(
+            Outcome(
+                status=RunStatus.RETRYING if retry else RunStatus.REJECTED,
+                category="Retry" if retry else "Message Rejected",
+                stage="destination",
+                error={"name": "BatchItemError", "message": message or f"status {code}"},
+            )
+        )
+    outcomes += [Outcome(status=RunStatus.DELIVERED)] * (count - len(outcomes))
+    return outcomes
+
+
+@transaction.atomic
+def _record(
+    key: str,
+    done: list[tuple[Delivery, Outcome]],
+    *,
+    now: datetime,
+    rng: random.Random | None,
+) -> None:
+    """Write outcomes the claim still holds; schedule retries; keep final errors."""
+    owned = claims.still_claimed(Delivery, key, [d.pk for d, _ in done])
+    changed = []
+    errors = []
+    for delivery, outcome in done:
+        if delivery.pk not in owned:
+            continue
+        attempt = delivery.attempts + 1
+        status = outcome.status
+        next_at = None
+        if status == RunStatus.RETRYING:
+            next_at = destination_policy().next_attempt_at(
+                attempts=attempt, first_attempt_at=delivery.first_attempt_at, now=now, rng=rng
+            )
+            if next_at is None:
+                status = RunStatus.FAILED
+        delivery.status = status
+        delivery.category = outcome.category
+        delivery.stage = outcome.stage
+        delivery.error = outcome.error
+        delivery.logs = outcome.logs if status != RunStatus.DELIVERED else []
+        delivery.duration_ms = outcome.duration_ms
+        delivery.version_id = delivery.destination.version_id
+        delivery.attempts = attempt
+        delivery.next_attempt_at = next_at
+        delivery.available_at = next_at or delivery.available_at
+        delivery.finished_at = None if next_at else now
+        delivery.claim = ""
+        delivery.lease_until = None
+        changed.append(delivery)
+        if next_at is None and status not in runs.NOT_ERRORS:
+            errors.append(
+                error_row(
+                    destination=delivery.destination,
+                    category=outcome.category,
+                    error=outcome.error,
+                    logs=outcome.logs,
+                    stage=outcome.stage,
+                    event_type=delivery.event.type,
+                    attempts=attempt,
+                )
+            )
+    Delivery.objects.bulk_update(changed, DELIVERY_FIELDS)
+    errors_store(errors)

@@ -1,0 +1,50 @@
+"""Webhook intake: a source instance's request is stored, then a worker is woken.
+
+Accepted means durable: the request is in the database before the sender gets its answer, so
+no restart of Redis, a worker or the web server loses it. Credentials among its headers are
+kept encrypted, and only until the request's run is final.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+
+from catalog.secrets import encrypt_value
+from functions_ui.deploys import doorbell
+from functions_ui.deploys.models import WebhookRequest
+
+# Headers that carry the sender's credentials: the function may need them (to check who is
+# calling), so they are kept, but never in clear.
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "x-access-token",
+    }
+)
+
+
+def webhook_accept(
+    *, instance_id: int, workspace_id: int, body: str, headers: dict[str, str], query: str
+) -> str:
+    """Store one webhook request for its source instance; returns the request id given out."""
+    plain = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+    secret = {k: encrypt_value(v) for k, v in headers.items() if k.lower() in CREDENTIAL_HEADERS}
+    request_id = uuid.uuid4().hex
+    with transaction.atomic():
+        WebhookRequest.objects.create(
+            instance_id=instance_id,
+            workspace_id=workspace_id,
+            request_id=request_id,
+            body=body,
+            headers=plain,
+            secret_headers=secret,
+            query=query,
+        )
+        transaction.on_commit(lambda: doorbell.ring("sources", workspace_id))
+    return request_id

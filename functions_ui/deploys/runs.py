@@ -1,0 +1,111 @@
+"""One run of an instance's deployed code: the step every stage of the pipeline shares.
+
+A run never raises: whatever goes wrong outside the user's code (the runtime is busy, a value
+cannot be decrypted, a reply cannot be read) becomes a result with a category, so the caller
+records an outcome instead of leaving work half done.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from django.views.decorators.debug import sensitive_variables
+
+from catalog.secrets import decrypt_value, secret_strings
+from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
+from functions_ui.runtime import RunOptions, RunResult, run_function
+from functions_ui.runtime.types import RuntimeUnavailable, error_result
+
+log = logging.getLogger(__name__)
+
+# Runtime status -> what the pipeline records.
+STATUS_BY_RESULT = {
+    "success": RunStatus.DELIVERED,
+    "dropped": RunStatus.FILTERED,
+    "unsupported_event_type": RunStatus.UNSUPPORTED,
+    "message_rejected": RunStatus.REJECTED,
+    "retry": RunStatus.RETRYING,
+    "timeout": RunStatus.RETRYING,
+}
+NOT_ERRORS = (RunStatus.DELIVERED, RunStatus.FILTERED)
+HANDLER_BY_TYPE = {
+    "track": "onTrack",
+    "identify": "onIdentify",
+    "page": "onPage",
+    "screen": "onScreen",
+    "group": "onGroup",
+    "alias": "onAlias",
+    "delete": "onDelete",
+}
+
+
+@sensitive_variables("values", "value", "hidden")
+def instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str]]:
+    """The settings a run gets, and the plaintext strings its output must never show."""
+    values = dict(instance.setting_values)
+    hidden: list[str] = []
+    for name, token in instance.secret_values.items():
+        value = decrypt_value(token)
+        values[name] = value
+        hidden.extend(secret_strings(value))
+    return values, hidden
+
+
+@sensitive_variables("settings")
+def run_instance(
+    instance: InstanceBase,
+    function_type: str,
+    payload: Any,
+    *,
+    settings: tuple[dict[str, Any], list[str]] | None = None,
+    mask_result: bool = True,
+) -> RunResult:
+    """Run the instance's deployed version on one payload (settings may be decrypted already)."""
+    try:
+        values, hidden = settings if settings is not None else instance_settings(instance)
+        return run_function(
+            code=instance.version.code,
+            function_type=function_type,
+            payload=payload,
+            settings=values,
+            options=RunOptions(
+                cache_namespace=f"{instance.public_id}:{instance.version_id}",
+                secret_values=hidden,
+                workspace=str(instance.function.workspace_id),
+                function_key=instance.function.public_id,
+                mask_result=mask_result,
+            ),
+        )
+    except RuntimeUnavailable as error:
+        return error_result("retry", "RuntimeUnavailable", f"The runtime is busy: {error}")
+    except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
+        log.exception("run of %s failed outside the function", instance.public_id)
+        return error_result(
+            "bad_request",
+            "InternalError",
+            f"The function could not be run ({type(error).__name__}); see the server log.",
+        )
+
+
+@lru_cache(maxsize=512)
+def _handlers(version_id: str, code: str) -> frozenset[str]:
+    from functions_ui.runtime.api import declared_handlers
+
+    return frozenset(declared_handlers(code))
+
+
+def uses_batches(instance: DestinationInstance) -> bool:
+    """Whether the destination's version defines onBatch, so its events go in batches."""
+    version = instance.version
+    return version is not None and "onBatch" in _handlers(version.pk, version.code)
+
+
+def single_payload(destination: DestinationInstance, event: dict) -> Any:
+    """A batch-only destination gets a retried or single event as a batch of one."""
+    handlers = _handlers(destination.version.pk, destination.version.code)
+    handler = HANDLER_BY_TYPE.get(str(event.get("type")))
+    if "onBatch" in handlers and handler not in handlers:
+        return [event]
+    return event

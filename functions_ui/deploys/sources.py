@@ -1,0 +1,244 @@
+"""Source stage: run `onRequest` for a batch of one workspace's webhook requests.
+
+A drain claims up to PIPELINE_SOURCE_BATCH waiting requests, runs each through its source
+instance's deployed version (settings decrypted once per instance and batch), and records the
+whole batch in one transaction: the runs, the emitted events (the source's event log), one
+delivery per event and connected destination, the final errors, and the requests' removal (or
+their next attempt). A worker that dies before that commit leaves the requests claimed; once
+the lease runs out they run again (at least once), and nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.secrets import decrypt_value
+from functions_ui.deploys import claims, doorbell, runs
+from functions_ui.deploys.errors import error_row, errors_store
+from functions_ui.deploys.models import (
+    Delivery,
+    DestinationInstance,
+    RunStatus,
+    SourceEvent,
+    SourceInstance,
+    SourceRun,
+    WebhookRequest,
+)
+from functions_ui.deploys.retry import source_policy
+from functions_ui.runtime.requests import source_request
+from functions_ui.runtime.types import RunResult
+
+RUN_FIELDS = (
+    "version",
+    "status",
+    "category",
+    "attempts",
+    "event_count",
+    "error",
+    "logs",
+    "duration_ms",
+    "finished_at",
+    "next_attempt_at",
+)
+
+
+@dataclass
+class _Ran:
+    request: WebhookRequest
+    instance: SourceInstance
+    attempt: int
+    result: RunResult
+
+
+def sources_drain(
+    *, workspace_id: int, now: datetime | None = None, rng: random.Random | None = None
+) -> int:
+    """Run one batch of the workspace's due webhook requests; returns how many were claimed."""
+    now = now or timezone.now()
+    doorbell.answered("sources", workspace_id)
+    limit = settings.PIPELINE_SOURCE_BATCH
+    due = WebhookRequest.objects.filter(workspace_id=workspace_id, claim="", available_at__lte=now)
+    key, ids = claims.claim(due, limit=limit, now=now)
+    if not ids:
+        return 0
+    if len(ids) == limit:
+        # More may be waiting: let another worker start on them while this batch runs.
+        doorbell.ring("sources", workspace_id)
+    requests = list(WebhookRequest.objects.filter(pk__in=ids).order_by("id"))
+    instances = {
+        i.pk: i
+        for i in SourceInstance.objects.select_related("version", "function").filter(
+            pk__in={r.instance_id for r in requests}
+        )
+    }
+    decrypted: dict[int, tuple] = {}
+    ran: list[_Ran] = []
+    renewed = time.monotonic()
+    for request in requests:
+        instance = instances.get(request.instance_id)
+        if instance is None or instance.version is None:
+            continue
+        if instance.pk not in decrypted:
+            decrypted[instance.pk] = runs.instance_settings(instance)
+        headers = dict(request.headers)
+        headers.update({k: decrypt_value(v) for k, v in request.secret_headers.items()})
+        payload = source_request(body=request.body, headers=headers, query=request.query)
+        result = runs.run_instance(instance, "source", payload, settings=decrypted[instance.pk])
+        ran.append(_Ran(request, instance, request.attempts + 1, result))
+        if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
+            claims.renew(WebhookRequest, key, timezone.now())
+            renewed = time.monotonic()
+    _record(key=key, ids=ids, ran=ran, now=now, rng=rng)
+    return len(ids)
+
+
+@transaction.atomic
+def _record(
+    *, key: str, ids: list[int], ran: list[_Ran], now: datetime, rng: random.Random | None
+) -> None:
+    owned = claims.still_claimed(WebhookRequest, key, ids)
+    ran = [r for r in ran if r.request.pk in owned]
+    earlier = {
+        run.request_id: run
+        for run in SourceRun.objects.filter(
+            request_id__in=[r.request.request_id for r in ran if r.attempt > 1]
+        )
+    }
+    new_runs: list[SourceRun] = []
+    changed_runs: list[SourceRun] = []
+    emitted: list[tuple[SourceRun, SourceInstance, list[dict]]] = []
+    errors = []
+    retries: list[tuple[int, datetime, int]] = []
+    finished: list[int] = []
+    for item in ran:
+        result = item.result
+        status = runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
+        next_at = None
+        if status == RunStatus.RETRYING:
+            next_at = source_policy().next_attempt_at(
+                attempts=item.attempt, first_attempt_at=item.request.received_at, now=now, rng=rng
+            )
+            if next_at is None:
+                status = RunStatus.FAILED
+        fields = {
+            "version": item.instance.version,
+            "status": status,
+            "category": "" if result.ok else result.category,
+            "attempts": item.attempt,
+            "event_count": len(result.events) if status == RunStatus.DELIVERED else 0,
+            "error": result.error,
+            "logs": [] if result.ok else result.logs,
+            "duration_ms": result.duration_ms,
+            "finished_at": None if next_at else now,
+            "next_attempt_at": next_at,
+        }
+        run = earlier.get(item.request.request_id)
+        if run is None:
+            run = SourceRun(
+                instance=item.instance,
+                request_id=item.request.request_id,
+                received_at=item.request.received_at,
+                **fields,
+            )
+            new_runs.append(run)
+        else:
+            for name, value in fields.items():
+                setattr(run, name, value)
+            changed_runs.append(run)
+        if next_at is not None:
+            retries.append((item.request.pk, next_at, item.attempt))
+            continue
+        finished.append(item.request.pk)
+        if status == RunStatus.DELIVERED:
+            emitted.append((run, item.instance, result.events))
+        else:
+            errors.append(
+                error_row(
+                    source=item.instance,
+                    category=result.category,
+                    error=result.error,
+                    logs=result.logs,
+                    attempts=item.attempt,
+                )
+            )
+    SourceRun.objects.bulk_create(new_runs)
+    SourceRun.objects.bulk_update(changed_runs, RUN_FIELDS)
+    _fan_out(emitted, now)
+    errors_store(errors)
+    WebhookRequest.objects.filter(pk__in=finished).delete()
+    for pk, next_at, attempt in retries:
+        WebhookRequest.objects.filter(pk=pk).update(
+            claim="", lease_until=None, available_at=next_at, attempts=attempt
+        )
+    # Requests whose instance has gone or has no deployed version: nothing can run them.
+    WebhookRequest.objects.filter(pk__in=owned - {r.request.pk for r in ran}).delete()
+
+
+def _fan_out(emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: datetime) -> None:
+    """Store the events in their sources' logs and queue one delivery per connected destination."""
+    received = now.isoformat().replace("+00:00", "Z")
+    rows = [
+        SourceEvent(
+            instance=instance,
+            run=run,
+            index=index,
+            type=str(event.get("type", ""))[:16],
+            payload={"messageId": f"fn-{run.request_id}-{index}", "receivedAt": received, **event},
+            created_at=now,
+        )
+        for run, instance, events in emitted
+        for index, event in enumerate(events)
+    ]
+    if not rows:
+        return
+    stored = SourceEvent.objects.bulk_create(rows)
+    links = DestinationInstance.sources.through.objects.filter(
+        sourceinstance_id__in={e.instance_id for e in stored}
+    ).values_list("sourceinstance_id", "destinationinstance_id")
+    by_source: dict[int, list[int]] = {}
+    for source_id, destination_id in links:
+        by_source.setdefault(source_id, []).append(destination_id)
+    destinations = {
+        d.pk: d
+        for d in DestinationInstance.objects.filter(
+            pk__in={d for ids in by_source.values() for d in ids}, enabled=True
+        ).select_related("version", "function")
+    }
+    window = timedelta(seconds=settings.DELIVERY_BATCH_WINDOW_SECONDS)
+    batched = {pk for pk, d in destinations.items() if runs.uses_batches(d)}
+    deliveries = [
+        Delivery(
+            destination=destinations[destination_id],
+            event=event,
+            workspace_id=destinations[destination_id].function.workspace_id,
+            created_at=now,
+            # onBatch destinations wait for a full batch or the end of the window.
+            available_at=now + window if destination_id in batched else now,
+        )
+        for event in stored
+        for destination_id in by_source.get(event.instance_id, [])
+        if destination_id in destinations
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    size = settings.DELIVERY_BATCH_SIZE
+    for destination_id in batched:
+        waiting = Delivery.objects.filter(
+            destination_id=destination_id,
+            status=RunStatus.QUEUED,
+            attempts=0,
+            claim="",
+            available_at__gt=now,
+        )
+        ids = list(waiting.order_by("id").values_list("pk", flat=True))
+        if len(ids) >= size:
+            # Full batches go now; the rest wait for more events or the window's end.
+            Delivery.objects.filter(pk__in=ids[: len(ids) // size * size]).update(available_at=now)
+    for workspace_id in {d.workspace_id for d in deliveries}:
+        transaction.on_commit(lambda ws=workspace_id: doorbell.ring("deliveries", ws))

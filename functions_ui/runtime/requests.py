@@ -1,0 +1,30 @@
+"""The request a source function's `onRequest` receives: built one way for test and deployed runs.
+
+The editor's test request and a deployed source's webhook both go through `source_request`,
+so a function that passes its test meets the same request once deployed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+# Segment's functions see their webhook under this host; our own webhook URLs differ.
+SOURCE_REQUEST_URL = "https://fn.segmentapis.com/"
+
+
+def source_request(*, body: str, headers: dict[str, str], query: str) -> dict[str, Any]:
+    """The runtime payload of one request: the body exactly as sent, headers, URL and query.
+
+    A query key given once maps to its value, a repeated key to the list of its values.
+    """
+    query = query.lstrip("?")
+    return {
+        "body": body,
+        "headers": headers,
+        "url": SOURCE_REQUEST_URL + (f"?{query}" if query else ""),
+        "queryParameters": {
+            key: values[0] if len(values) == 1 else values
+            for key, values in parse_qs(query, keep_blank_values=True).items()
+        },
+    }

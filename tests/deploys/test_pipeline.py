@@ -1,0 +1,416 @@
+"""The event pipeline's stages, driven directly: source drains, delivery drains, the sweep."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from functions_ui.deploys.intake import webhook_accept
+from functions_ui.deploys.models import (
+    Delivery,
+    InstanceError,
+    RunStatus,
+    SourceEvent,
+    SourceRun,
+    WebhookRequest,
+)
+from functions_ui.deploys.retention import delivery_records_trim
+from functions_ui.deploys.sweep import pipeline_sweep
+from tests.deploys.helpers import (
+    JSON,
+    T0,
+    drain_deliveries,
+    drain_sources,
+    make_destination,
+    make_insert,
+    make_source,
+    post,
+    run_source,
+    save_code,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pipeline(workspace):
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    return source, destination
+
+
+def deliver_all(workspace, now=T0) -> list[Delivery]:
+    drain_deliveries(workspace.pk, now=now)
+    return list(Delivery.objects.order_by("id"))
+
+
+# Source stage -----------------------------------------------------------------------------------
+
+
+def test_a_request_runs_stores_its_events_and_queues_a_delivery(
+    workspace, pipeline, django_capture_on_commit_callbacks
+):
+    source, destination = pipeline
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = run_source(source, {"zeta": 1, "alpha": 2, "event": "Order Placed"})
+    assert run.status == RunStatus.DELIVERED
+    event = SourceEvent.objects.get()
+    assert event.payload["event"] == "Order Placed"
+    # The body reaches onRequest exactly as it was sent (as in the editor's test runs).
+    assert event.payload["properties"]["keys"] == "zeta,alpha,event"
+    assert event.payload["messageId"] == f"fn-{run.request_id}-0"
+    delivery = Delivery.objects.get()
+    assert (delivery.destination, delivery.event, delivery.status, delivery.workspace) == (
+        destination,
+        event,
+        RunStatus.QUEUED,
+        workspace,
+    )
+    assert not WebhookRequest.objects.exists()  # a final run leaves no queued request
+    assert len(callbacks) == 1  # the delivery stage is rung once, after the commit
+
+
+def test_form_encoded_bodies_reach_on_request(pipeline):
+    source, _ = pipeline
+    run_source(
+        source,
+        "event=Signed+Up&userId=u9",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert SourceEvent.objects.get().payload["event"] == "Signed Up"
+
+
+def test_the_request_object_is_built_as_in_the_editor(workspace):
+    code = """async function onRequest(request) {
+      Segment.track({event: 'E', userId: 'u', properties: {
+        url: request.url.toString(), tags: request.url.searchParams.getAll('tag'),
+        auth: request.headers.get('authorization')}});
+    }"""
+    _, source = make_source(workspace=workspace, code=code)
+    run_source(
+        source,
+        "{}",
+        headers={**JSON, "Authorization": "Bearer tok_123"},
+        query="tag=a&tag=b",
+    )
+    properties = SourceEvent.objects.get().payload["properties"]
+    assert properties["url"] == "https://fn.segmentapis.com/?tag=a&tag=b"
+    assert properties["tags"] == ["a", "b"]
+    assert properties["auth"] == "Bearer tok_123"
+
+
+def test_a_request_is_claimed_once_even_when_drained_twice(pipeline):
+    source, _ = pipeline
+    post(source, {"event": "A"})
+    assert drain_sources(source.function.workspace_id) == 1
+    assert drain_sources(source.function.workspace_id) == 0
+    assert SourceEvent.objects.count() == 1
+
+
+def test_one_drain_runs_a_batch_and_leaves_the_rest(pipeline, settings):
+    settings.PIPELINE_SOURCE_BATCH = 3
+    source, _ = pipeline
+    for n in range(5):
+        post(source, {"n": n}, request_id=f"r{n}")
+    assert drain_sources(source.function.workspace_id) == 3
+    assert WebhookRequest.objects.count() == 2
+    assert drain_sources(source.function.workspace_id) == 2
+    assert SourceRun.objects.count() == 5 and Delivery.objects.count() == 5
+
+
+def test_secrets_never_reach_logs_or_errors(workspace):
+    code = """async function onRequest(request, settings) {
+      console.log(settings.apiKey);
+      throw new Error('bad ' + settings.apiKey);
+    }"""
+    _, source = make_source(workspace=workspace, code=code)
+    run = run_source(source, {})
+    assert run.status == RunStatus.FAILED
+    stored = json.dumps(
+        [run.logs, run.error, list(InstanceError.objects.values())], default=str, ensure_ascii=False
+    )
+    assert "sk_live_secret123" not in stored
+    assert "••••" in stored
+
+
+def test_credential_headers_are_encrypted_while_queued(pipeline):
+    source, _ = pipeline
+    webhook_accept(
+        instance_id=source.pk,
+        workspace_id=source.function.workspace_id,
+        body="{}",
+        headers={**JSON, "Authorization": "Basic c2VjcmV0", "X-Plain": "1"},
+        query="",
+    )
+    queued = WebhookRequest.objects.get()
+    assert queued.headers == {**JSON, "X-Plain": "1"}
+    assert "c2VjcmV0" not in json.dumps(queued.secret_headers)
+    assert list(queued.secret_headers) == ["Authorization"]
+
+
+def test_source_retry_error_is_retried_six_times_then_recorded(
+    workspace, django_capture_on_commit_callbacks
+):
+    code = "async function onRequest() { throw new RetryError('upstream busy') }"
+    _, source = make_source(workspace=workspace, code=code)
+    request_id = post(source, {})
+    now = T0
+    for attempt in range(1, 6):
+        drain_sources(workspace.pk, now=now)
+        run = SourceRun.objects.get(request_id=request_id)
+        assert (run.status, run.attempts) == (RunStatus.RETRYING, attempt)
+        assert InstanceError.objects.count() == 0  # only after the last attempt
+        assert run.next_attempt_at > now
+        # Not due before its time.
+        assert drain_sources(workspace.pk, now=run.next_attempt_at - timedelta(seconds=1)) == 0
+        now = run.next_attempt_at
+    drain_sources(workspace.pk, now=now)
+    run = SourceRun.objects.get(request_id=request_id)
+    assert (run.status, run.attempts, run.category) == (RunStatus.FAILED, 6, "Retry")
+    assert InstanceError.objects.get().category == "Retry"
+    assert not WebhookRequest.objects.exists()
+
+
+def test_events_larger_than_32_kb_are_a_final_error(workspace):
+    code = """async function onRequest() {
+      Segment.track({event: 'Big', userId: 'u', properties: {x: 'y'.repeat(40000)}});
+    }"""
+    _, source = make_source(workspace=workspace, code=code)
+    run = run_source(source, {})
+    assert (run.status, run.category) == (RunStatus.REJECTED, "Message Rejected")
+    assert "32KB" in run.error["message"]
+    assert InstanceError.objects.get().category == "Message Rejected"
+    assert SourceEvent.objects.count() == 0
+
+
+def test_a_request_for_a_deleted_instance_goes_with_it(pipeline):
+    source, _ = pipeline
+    post(source, {})
+    workspace_id = source.function.workspace_id
+    source.delete()
+    assert not WebhookRequest.objects.exists()
+    assert drain_sources(workspace_id) == 0
+    assert SourceRun.objects.count() == 0
+
+
+def test_deeply_nested_bodies_and_outputs_end_in_a_recorded_outcome(workspace):
+    """A body nested 2,000 deep runs; an event nested past what can be read is a final error."""
+    deep_body = '{"a":' * 2000 + "1" + "}" * 2000
+    code = """async function onRequest(request) {
+      let depth = 0; let v = request.json(); while (v && v.a !== undefined) { v = v.a; depth++; }
+      let deep = {}; let cur = deep; for (let i = 0; i < 3000; i++) { cur.a = {}; cur = cur.a; }
+      if (depth === 2000) Segment.track({event: 'Deep', userId: 'u', properties: deep});
+    }"""
+    _, source = make_source(workspace=workspace, code=code)
+    run = run_source(source, deep_body)
+    assert run.status == RunStatus.FAILED
+    assert "nested too deeply" in run.error["message"]
+    assert InstanceError.objects.get().source == source
+
+
+# Delivery stage --------------------------------------------------------------------------------
+
+
+def test_delivery_runs_the_destination_with_its_deployed_version(workspace, pipeline):
+    source, destination = pipeline
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert delivery.status == RunStatus.DELIVERED
+    assert (delivery.version_id, delivery.attempts) == (destination.version_id, 1)
+    assert delivery.logs == []  # logs are kept for failed runs only
+    assert drain_deliveries(workspace.pk) == 0  # nothing is delivered twice
+
+
+def test_insert_function_changes_the_event_before_the_destination(workspace, pipeline):
+    source, destination = pipeline
+    code = """async function onTrack(event, settings) {
+      if (!event.properties.enriched) throw new ValidationError('not enriched');
+    }"""
+    save_code(destination, code)
+    make_insert(workspace=workspace, destination=destination)
+    run_source(source, {"event": "A"})
+    assert deliver_all(workspace)[0].status == RunStatus.DELIVERED
+
+
+def test_drop_event_filters_at_the_insert_function(workspace, pipeline):
+    source, destination = pipeline
+    make_insert(workspace=workspace, destination=destination)
+    run_source(source, {"event": "Drop me"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.category) == (
+        RunStatus.FILTERED,
+        "Filtered at insert function",
+    )
+    assert InstanceError.objects.count() == 0
+
+
+def test_an_insert_returning_nothing_filters_the_event(workspace, pipeline):
+    source, destination = pipeline
+    make_insert(workspace=workspace, destination=destination, code="function onTrack() {}")
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.category) == (
+        RunStatus.FILTERED,
+        "Filtered at insert function",
+    )
+
+
+def test_an_insert_returning_an_object_nested_too_deep_ends_failed(workspace, pipeline):
+    source, destination = pipeline
+    code = """async function onTrack(event) {
+      let cur = event; for (let i = 0; i < 1500; i++) { cur.a = {}; cur = cur.a; }
+      return event;
+    }"""
+    make_insert(workspace=workspace, destination=destination, code=code)
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.stage) == (RunStatus.FAILED, "insert")
+    assert "nested too deeply" in delivery.error["message"]
+
+
+def test_a_missing_insert_handler_is_an_unsupported_event_type(workspace, pipeline):
+    source, destination = pipeline
+    make_insert(
+        workspace=workspace,
+        destination=destination,
+        code="async function onIdentify(e) { return e }",
+    )
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.stage) == (RunStatus.UNSUPPORTED, "insert")
+    assert InstanceError.objects.get().category == "Unsupported Event Type"
+
+
+def test_a_disabled_insert_function_is_skipped(workspace, pipeline):
+    source, destination = pipeline
+    make_insert(workspace=workspace, destination=destination, enabled=False)
+    run_source(source, {"event": "Drop me"})
+    assert deliver_all(workspace)[0].status == RunStatus.DELIVERED
+
+
+def test_a_hanging_destination_times_out_then_follows_the_retry_policy(workspace, settings):
+    settings.RUNTIME_TIMEOUT_MS = 300
+    settings.DELIVERY_RETRY_WINDOW_SECONDS = 4 * 3600
+    _, source = make_source(workspace=workspace)
+    hanging = "async function onTrack() { await new Promise(() => {}) }"
+    make_destination(workspace=workspace, sources=[source], code=hanging)
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.category) == (RunStatus.RETRYING, "Timeout")
+    assert T0 + timedelta(minutes=1) <= delivery.next_attempt_at <= T0 + timedelta(minutes=3)
+    assert delivery.available_at == delivery.next_attempt_at
+    # Past the four-hour window the next timeout is final.
+    [delivery] = deliver_all(workspace, now=T0 + timedelta(hours=4))
+    assert (delivery.status, delivery.attempts) == (RunStatus.FAILED, 2)
+    assert InstanceError.objects.get().category == "Timeout"
+
+
+def test_final_errors_are_recorded_with_their_category_and_logs(workspace):
+    _, source = make_source(workspace=workspace)
+    code = """async function onTrack(e, s) {
+      console.log('key', s.apiKey);
+      throw new InvalidEventPayload('no email');
+    }"""
+    _, destination = make_destination(workspace=workspace, sources=[source], code=code)
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert (delivery.status, delivery.category) == (RunStatus.REJECTED, "Message Rejected")
+    error = InstanceError.objects.get()
+    assert error.destination == destination
+    assert error.logs[0]["message"] == "key ••••"
+
+
+def test_the_errors_view_keeps_the_newest_hundred(workspace, settings):
+    settings.DELIVERY_ERRORS_KEPT = 5
+    code = "async function onRequest() { throw new Error('nope') }"
+    _, source = make_source(workspace=workspace, code=code)
+    for n in range(8):
+        post(source, {}, request_id=f"r{n}")
+    drain_sources(workspace.pk)
+    assert InstanceError.objects.count() == 5
+
+
+def test_on_batch_receives_waiting_events_together(workspace, settings):
+    settings.DELIVERY_BATCH_SIZE = 3
+    _, source = make_source(workspace=workspace)
+    code = """async function onBatch(events, settings) {
+      return events.map((e) =>
+        e.properties.n === 2 ? {status: 400, errormessage: 'bad'} : {status: 200});
+    }"""
+    make_destination(workspace=workspace, sources=[source], code=code)
+    for n in range(4):
+        post(source, {"n": n}, request_id=f"r{n}")
+    drain_sources(workspace.pk)
+    # Three waiting events make a full batch: due at once. The fourth waits for the window.
+    assert drain_deliveries(workspace.pk) == 3
+    statuses = list(Delivery.objects.order_by("id").values_list("status", flat=True))
+    assert statuses == [
+        RunStatus.DELIVERED,
+        RunStatus.DELIVERED,
+        RunStatus.REJECTED,
+        RunStatus.QUEUED,
+    ]
+    later = T0 + timedelta(seconds=settings.DELIVERY_BATCH_WINDOW_SECONDS)
+    assert drain_deliveries(workspace.pk, now=later) == 1
+    assert Delivery.objects.order_by("id").last().status == RunStatus.DELIVERED
+
+
+def test_work_of_a_dead_worker_is_taken_back_by_the_sweep(workspace, pipeline, settings):
+    settings.PIPELINE_LEASE_SECONDS = 30
+    source, _ = pipeline
+    run_source(source, {"event": "A"})
+    post(source, {"event": "B"})
+    # A worker claimed both and died before recording anything.
+    Delivery.objects.update(status=RunStatus.RUNNING, claim="dead", lease_until=T0)
+    WebhookRequest.objects.update(claim="dead", lease_until=T0)
+    assert drain_deliveries(workspace.pk) == 0
+    assert drain_sources(workspace.pk) == 0
+    swept = pipeline_sweep(now=T0 + timedelta(seconds=1))
+    assert (swept["requests"], swept["deliveries"]) == (1, 1)
+    later = T0 + timedelta(seconds=2)
+    assert drain_sources(workspace.pk, now=later) == 1
+    assert drain_deliveries(workspace.pk, now=later) == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}
+
+
+def test_a_claim_taken_over_records_nothing_for_its_first_worker(workspace, pipeline):
+    """The lease ran out while the first worker was slow: only the second one's outcome counts."""
+    from functions_ui.deploys import deliveries
+
+    source, _ = pipeline
+    run_source(source, {"event": "A"})
+    original = deliveries._record
+
+    def taken_over(key, done, **kwargs):
+        Delivery.objects.update(claim="another-worker")
+        return original(key, done, **kwargs)
+
+    deliveries._record = taken_over
+    try:
+        drain_deliveries(workspace.pk)
+    finally:
+        deliveries._record = original
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.claim, delivery.attempts) == (
+        RunStatus.RUNNING,
+        "another-worker",
+        0,
+    )
+
+
+def test_old_runs_are_trimmed_but_pending_deliveries_are_kept(pipeline, settings):
+    settings.DELIVERY_RETENTION_DAYS = 30
+    source, _ = pipeline
+    run_source(source, {"n": 1}, request_id="old-done", now=T0)
+    run_source(source, {"n": 2}, request_id="old-pending", now=T0)
+    run_source(source, {"n": 3}, request_id="recent", now=T0 + timedelta(days=29))
+    done = Delivery.objects.get(event__run__request_id="old-done")
+    Delivery.objects.filter(pk=done.pk).update(status=RunStatus.DELIVERED)
+    Delivery.objects.filter(event__run__request_id="recent").update(status=RunStatus.DELIVERED)
+    # old-pending's delivery is still queued: it may yet happen, so its run stays.
+
+    assert delivery_records_trim(now=T0 + timedelta(days=31)) == 1
+    kept = set(SourceRun.objects.values_list("request_id", flat=True))
+    assert kept == {"old-pending", "recent"}
+    assert not Delivery.objects.filter(pk=done.pk).exists()
+    assert delivery_records_trim(now=T0 + timedelta(days=31)) == 0
