@@ -527,7 +527,8 @@ async function onTrack(event, settings) {
   const fn = function () {}; fn.call = 'shadow'; fn.bind = 'shadow';
   const thenable = { then(r) { r('thenable-ok') } };
   let mixin;
-  try { _.mixin({ shout: (s) => s.toUpperCase() }); mixin = _.shout('a') } catch (x) { mixin = 'mixin failed: ' + x }
+  // The shared lodash is frozen; a run that needs mixins takes its own copy.
+  try { const own = _.runInContext(); own.mixin({ shout: (s) => s.toUpperCase() }); mixin = own.shout('a') } catch (x) { mixin = 'mixin failed: ' + x }
   return {
     myError: [e instanceof MyError, e instanceof Error, e.name, e.message, String(e), Object.keys(e)],
     strict: (() => { const s = new Strict('s'); return [s.name, s.code, String(s)] })(),
@@ -568,7 +569,7 @@ async function onTrack(event, settings) {
         "defineOwn": "mine",
         "classes": ["A", "B"],
     }
-    # _.mixin changed this run's lodash only.
+    # The mixin went to the run's own lodash, never to the shared one.
     later = run(
         "async function onTrack() { return typeof _.shout }",
         workspace=VICTIM,

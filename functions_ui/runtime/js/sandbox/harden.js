@@ -140,3 +140,27 @@ export function lockdown(root) {
     }
   }
 }
+
+/** Freeze an object made after lockdown and everything it reaches that is not frozen yet. */
+export function harden(root) {
+  const stack = [root];
+  const seen = new Set();
+  while (stack.length) {
+    const o = stack.pop();
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o) || isFrozen(o)) continue;
+    seen.add(o);
+    for (const key of ownKeys(o)) {
+      const d = getOwnPropertyDescriptor(o, key);
+      if (!d) continue;
+      if ('value' in d) stack.push(d.value);
+      else stack.push(d.get, d.set);
+    }
+    stack.push(getPrototypeOf(o));
+    try {
+      freeze(o);
+    } catch {
+      // typed arrays with elements cannot be frozen
+    }
+  }
+  return root;
+}
