@@ -1,9 +1,14 @@
-"""Webhook intake, webhook-to-destination latency and deploy time, with real servers.
+"""The event pipeline end to end, as a user feels it, on PostgreSQL and on SQLite.
 
-Gunicorn (several processes), a Celery worker and Redis all run as local processes on
-loopback, so the benchmark needs a database every process can open: it runs itself in a
-child process on a throwaway SQLite file under .var/ and hands its rows back as JSON. Every
-loop is bounded; the servers are stopped at the end.
+Real servers on loopback: gunicorn (4 processes) takes the webhooks, Celery workers run the
+demo pipeline (a Zendesk-style source that turns each webhook into a track event, the PII
+Scrubber insert function, and a destination whose `fetch` posts every event to a small local
+sink), Redis carries the wake-ups, and the sink counts what arrives. An event counts as
+delivered when the sink has it; latency is from sending the webhook to the sink's receipt.
+
+Each database runs in a child process with its own servers; every loop is bounded and every
+server is stopped at the end. PostgreSQL is a throwaway cluster with its durable defaults
+(fsync and synchronous commit on).
 """
 
 from __future__ import annotations
@@ -17,55 +22,124 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing import Pool
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from functions_ui.bench.rows import BenchRow
 
-AREA = "deploys"
-INTAKE_TARGET = 300.0
-INTAKE_REQUESTS = 3000
-INTAKE_CLIENTS = 16
-LATENCY_REQUESTS = 150
-LATENCY_WARMUP = 10
-LATENCY_RATE = 10.0  # requests per second: a light, steady load
-DEPLOYS = 10
+AREA = "pipeline"
 GUNICORN_WORKERS = 4
+SATURATION_EVENTS = 3000
+SUSTAINED_RATE = 300
+HEAVY_RATE = 150
+LIGHT_RATE = 10
+PACED_SECONDS = 10
+CLIENT_THREADS = 24
+DRAIN_TIMEOUT_S = 120
 
-SOURCE = """
-async function onRequest(request, settings) {
-  const body = request.json();
-  Segment.track({ event: 'Bench', userId: 'u' + body.n, properties: { n: body.n } });
+INSERT = """
+async function onTrack(event, settings) {
+  if (String(event.userId || '').startsWith('test-')) throw new DropEvent('internal test user');
+  return _.omit(event, ['properties.email', 'context.traits.email']);
 }
 """
-DESTINATION = "async function onTrack(event, settings) { return event.properties.n; }"
+DESTINATION = """
+async function onTrack(event, settings) {
+  let response;
+  try {
+    response = await fetch(settings.endpoint, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${btoa(settings.apiKey + ':')}`,
+                 'Content-Type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+  } catch (error) {
+    throw new RetryError(error.message);
+  }
+  if (response.status >= 500 || response.status === 429) throw new RetryError(`${response.status}`);
+}
+"""
 
 
 def run() -> list[BenchRow]:
-    """Run the measurements in a child process with its own database file."""
+    """Measure on PostgreSQL, then on SQLite, each in a child process of its own."""
     from django.conf import settings
 
-    db = Path(settings.VAR_DIR) / "bench-deploys.sqlite3"
+    from functions_ui.devserver.postgres_server import PostgresServer
+
+    rows = [_runtime_ceiling()]
+    with PostgresServer(fast=False) as postgres:
+        rows += _in_child("PostgreSQL", postgres.url)
+    db = Path(settings.VAR_DIR) / "bench-pipeline.sqlite3"
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    # WAL, and write transactions that take their lock at BEGIN: without them, concurrent
-    # SQLite writers (two worker processes) fail with "database is locked" and retry.
-    options = "transaction_mode=IMMEDIATE&init_command=PRAGMA+journal_mode%3DWAL"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}?{options}", "DEBUG": "true"}
+    try:
+        rows += _in_child("SQLite", f"sqlite:///{db}")
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return rows
+
+
+def _runtime_ceiling() -> BenchRow:
+    """What the runtime alone does, one caller: insert + destination (fetch mocked) per event."""
+    from functions_ui.runtime import MockResponse, RunOptions, run_function
+
+    options = RunOptions(
+        workspace="bench-ceiling",
+        function_key="bench",
+        mock_fetch=True,
+        mock_response=MockResponse(status=200),
+    )
+    event = {"type": "track", "event": "Ticket Created", "userId": "u1", "properties": {"n": 1}}
+    settings = {"endpoint": "https://sink.example/", "apiKey": "k"}
+
+    def one() -> None:
+        run_function(
+            code=INSERT, function_type="insert", payload=event, settings={}, options=options
+        )
+        run_function(
+            code=DESTINATION,
+            function_type="destination",
+            payload=event,
+            settings=settings,
+            options=options,
+        )
+
+    for _ in range(100):
+        one()
+    started = time.perf_counter()
+    count = 1000
+    for _ in range(count):
+        one()
+    rate = count / (time.perf_counter() - started)
+    return BenchRow(
+        AREA, "runtime ceiling: insert + destination runs, one caller", rate, "events/s"
+    )
+
+
+def _in_child(label: str, database_url: str) -> list[BenchRow]:
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    env.setdefault("SECRET_KEY", "bench-" + "x" * 40)
+    env.setdefault("SECRETS_ENCRYPTION_KEYS", "m5Qh1Yk0wJrGq7Vx2n3bT9cE6fZs8aLd4uHiPoKjWeA=")
     child = subprocess.run(
-        [sys.executable, "-c", "from functions_ui.deploys.benchmarks import _child; _child()"],
+        [
+            sys.executable,
+            "-c",
+            "from functions_ui.deploys.benchmarks import _child; _child()",
+            label,
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
     )
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
     if child.returncode != 0:
-        raise RuntimeError(f"deploys benchmark failed:\n{child.stderr[-4000:]}")
-    rows = json.loads(child.stdout.strip().splitlines()[-1])
-    return [BenchRow(**row) for row in rows]
+        raise RuntimeError(f"pipeline benchmark on {label} failed:\n{child.stderr[-4000:]}")
+    return [BenchRow(**row) for row in json.loads(child.stdout.strip().splitlines()[-1])]
 
 
 def _child() -> None:
@@ -77,14 +151,62 @@ def _child() -> None:
 
     from functions_ui.devserver.redis_server import RedisServer
 
+    label = sys.argv[-1]
     call_command("migrate", verbosity=0, interactive=False)
-    with RedisServer() as redis_server:
-        os.environ["REDIS_URL"] = redis_server.url
+    with RedisServer() as redis_server, _Sink() as sink:
         from functions_ui.celery import app
 
         app.conf.broker_url = app.conf.result_backend = redis_server.url
-        rows = _measure(redis_server.url)
+        rows = _measure(label, redis_server.url, sink)
     print(json.dumps([row.__dict__ for row in rows]))  # noqa: T201 (the parent reads it)
+
+
+# The sink ---------------------------------------------------------------------------------------
+
+
+class _Sink:
+    """A local HTTP endpoint the destination posts to; it notes when each messageId arrived."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stamp = time.time()
+                message_id = json.loads(body).get("messageId", "")
+                with sink.lock:
+                    sink.arrivals.setdefault(message_id, []).append(stamp)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/collect"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.arrivals.clear()
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.arrivals)
+
+    def __enter__(self) -> _Sink:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+
+
+# Servers ----------------------------------------------------------------------------------------
 
 
 class _Processes:
@@ -102,17 +224,18 @@ class _Processes:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.started.append(process)
         return process
 
     def stop(self, process: subprocess.Popen) -> None:
         if process.poll() is None:
-            process.terminate()
+            os.killpg(process.pid, 15)
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, 9)
                 process.wait()
 
     def __enter__(self) -> _Processes:
@@ -123,12 +246,220 @@ class _Processes:
             self.stop(process)
 
 
-def _measure(redis_url: str) -> list[BenchRow]:
+def _worker(processes: _Processes, env: dict[str, str], concurrency: int) -> subprocess.Popen:
+    from functions_ui.celery import ping
+
+    worker = processes.start(
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "functions_ui",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        env=env,
+    )
+    ping.apply_async(expires=60).get(timeout=60)
+    return worker
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("gunicorn did not start")
+
+
+# Load --------------------------------------------------------------------------------------------
+
+
+def _post(port: int, path: str, body: bytes) -> str | None:
+    """One webhook; the request id it was given, or None when it was not accepted."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    if not answer.startswith(b"HTTP/1.1 200"):
+        return None
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])["requestId"]
+
+
+class _Load:
+    """Sends `count` webhooks at `rate` per second (None: as fast as they are taken)."""
+
+    def __init__(self, port: int, path: str, sink: _Sink) -> None:
+        self.port, self.path, self.sink = port, path, sink
+
+    def run(self, count: int, rate: float | None) -> dict:
+        sent: dict[str, float] = {}
+        lock = threading.Lock()
+        refused = 0
+
+        def send(n: int) -> None:
+            nonlocal refused
+            body = json.dumps(
+                {"type": "ticket_created", "user_id": f"u{n}", "ticket": n, "email": "a@b.c"}
+            ).encode()
+            stamp = time.time()
+            request_id = _post(self.port, self.path, body)
+            with lock:
+                if request_id is None:
+                    refused += 1
+                else:
+                    sent[request_id] = stamp
+
+        self.sink.clear()
+        cpu_before = _cpu_jiffies()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+            for n in range(count):
+                if rate:
+                    pause = started + n / rate - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                pool.submit(send, n)
+        sent_for = time.perf_counter() - started
+        backlog_peak = 0
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while self.sink.count() < len(sent) and time.monotonic() < deadline:
+            backlog_peak = max(backlog_peak, len(sent) - self.sink.count())
+            time.sleep(0.1)
+        cpu = _cpu_jiffies() - cpu_before
+        with self.sink.lock:
+            arrivals = {k: list(v) for k, v in self.sink.arrivals.items()}
+        latencies = sorted(
+            (arrivals[f"fn-{rid}-0"][0] - stamp) * 1000
+            for rid, stamp in sent.items()
+            if f"fn-{rid}-0" in arrivals
+        )
+        first = min(sent.values()) if sent else 0.0
+        last = max((v[0] for v in arrivals.values()), default=first)
+        delivered = sum(1 for rid in sent if f"fn-{rid}-0" in arrivals)
+        return {
+            "accepted": len(sent),
+            "refused": refused,
+            "delivered": delivered,
+            "lost": len(sent) - delivered,
+            "doubled": sum(len(v) - 1 for v in arrivals.values()),
+            "rate": delivered / max(last - first, 1e-9),
+            "intake_rate": len(sent) / sent_for,
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            if latencies
+            else float("nan"),
+            "backlog_peak": backlog_peak,
+            "cpu_ms_per_event": cpu / os.sysconf("SC_CLK_TCK") * 1000 / max(delivered, 1),
+        }
+
+
+def _cpu_jiffies() -> int:
+    """Busy CPU time of the whole machine so far (every process: servers, workers, client)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields[:8]) - idle
+
+
+# Measurements ------------------------------------------------------------------------------------
+
+
+def _make_data(sink_url: str) -> dict:
+    from catalog.models import ResourceType
+    from catalog.services import function_create
+    from catalog.starters import STARTERS
+    from functions_ui.deploys import services
+    from functions_ui.workspaces.models import Workspace
+    from versioning.selectors import latest_version
+
+    workspace = Workspace.objects.create(slug="bench", name="Bench")
+    source_code = next(s.code for s in STARTERS if s.slug == "source-webhook-to-track")
+    setting = {"type": "STRING", "required": True, "sensitive": False}
+    functions = {
+        "source": function_create(
+            workspace=workspace,
+            user=None,
+            resource_type=ResourceType.SOURCE,
+            display_name="Zendesk Tickets",
+            code=source_code,
+        ),
+        "insert": function_create(
+            workspace=workspace,
+            user=None,
+            resource_type=ResourceType.INSERT_DESTINATION,
+            display_name="PII Scrubber",
+            code=INSERT,
+        ),
+        "destination": function_create(
+            workspace=workspace,
+            user=None,
+            resource_type=ResourceType.DESTINATION,
+            display_name="Analytics collector",
+            code=DESTINATION,
+            settings=[
+                {**setting, "name": "endpoint", "label": "Endpoint", "description": ""},
+                {
+                    **setting,
+                    "name": "apiKey",
+                    "label": "API Key",
+                    "sensitive": True,
+                    "description": "",
+                },
+            ],
+        ),
+    }
+    source = services.source_instance_create(
+        function=functions["source"], user=None, name="Zendesk", raw_settings={}
+    )
+    destination = services.destination_instance_create(
+        function=functions["destination"],
+        user=None,
+        name="Collector",
+        raw_settings={"endpoint": sink_url, "apiKey": "bench-key"},
+        source_ids=[source.public_id],
+    )
+    services.insert_instance_create(
+        function=functions["insert"],
+        user=None,
+        name="PII Scrubber",
+        raw_settings={},
+        destination_id=destination.public_id,
+        enabled=True,
+    )
+    for function in functions.values():
+        services.deploy_execute(
+            deploy_id=services.deploy_start(
+                function=function, version=latest_version(function=function), user=None
+            ).pk
+        )
+    return {"token": source.webhook_token}
+
+
+def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
     from functions_ui.devserver.redis_server import free_port
 
-    data = _make_data()
-    env = {**os.environ, "REDIS_URL": redis_url, "RUNTIME_WORKERS": "1", "LOG_LEVEL": "WARNING"}
+    data = _make_data(sink.url)
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "RUNTIME_FETCH_ALLOWED_HOSTS": "127.0.0.1",
+    }
     port = free_port()
+    path = f"/hooks/{data['token']}"
     rows: list[BenchRow] = []
     with _Processes() as processes:
         processes.start(
@@ -145,222 +476,74 @@ def _measure(redis_url: str) -> list[BenchRow]:
             env=env,
         )
         _wait_for_port(port)
-        path = f"/hooks/{data['token']}"
-        rows.append(_intake(port, path))
-
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
-        worker = processes.start(
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "functions_ui",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            env=env,
-        )
-        _wait_for_worker()
-        rows.extend(_latency(port, path))
-        rows.append(_deploys(data))
-        processes.stop(worker)
+        load = _Load(port, path, sink)
+        for concurrency in (1, 2):
+            worker = _worker(processes, env, concurrency)
+            load.run(100, None)  # warm up: each process starts its runtime and isolates
+            result = load.run(SATURATION_EVENTS, None)
+            rows += _rows(label, f"as fast as taken, {concurrency} worker process(es)", result)
+            if concurrency == 2:
+                for rate in (SUSTAINED_RATE, HEAVY_RATE, LIGHT_RATE):
+                    count = rate * PACED_SECONDS
+                    rows += _rows(
+                        label,
+                        f"{rate} webhooks/s for {PACED_SECONDS} s",
+                        load.run(count, rate),
+                        rate,
+                    )
+            processes.stop(worker)
     return rows
 
 
-def _make_data() -> dict:
-    from catalog.models import ResourceType
-    from catalog.services import function_create
-    from functions_ui.deploys import services
-    from functions_ui.workspaces.models import Workspace
-    from versioning.selectors import latest_version
-
-    workspace = Workspace.objects.create(slug="bench", name="Bench")
-    source_fn = function_create(
-        workspace=workspace,
-        user=None,
-        resource_type=ResourceType.SOURCE,
-        display_name="Bench source",
-        code=SOURCE,
-    )
-    destination_fn = function_create(
-        workspace=workspace,
-        user=None,
-        resource_type=ResourceType.DESTINATION,
-        display_name="Bench destination",
-        code=DESTINATION,
-    )
-    source = services.source_instance_create(
-        function=source_fn, user=None, name="Bench", raw_settings={}
-    )
-    destination = services.destination_instance_create(
-        function=destination_fn,
-        user=None,
-        name="Bench",
-        raw_settings={},
-        source_ids=[source.public_id],
-    )
-    for function in (source_fn, destination_fn):
-        services.deploy_execute(
-            deploy_id=services.deploy_start(
-                function=function, version=latest_version(function=function), user=None
-            ).pk
-        )
-    return {"token": source.webhook_token, "source": source, "destination": destination}
-
-
-def _wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("gunicorn did not start")
-
-
-def _wait_for_worker() -> None:
-    from functions_ui.celery import ping
-
-    ping.apply_async(expires=60).get(timeout=60)
-
-
-def _request(port: int, path: str, body: bytes) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head + body)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _intake_client(args: tuple[int, str, int]) -> int:
-    port, path, count = args
-    ok = 0
-
-    def send(n: int) -> None:
-        nonlocal ok
-        if _request(port, path, b'{"n": %d}' % n).startswith(b"HTTP/1.1 200"):
-            ok += 1
-
-    with ThreadPoolExecutor(INTAKE_CLIENTS // 2) as pool:
-        list(pool.map(send, range(count)))
-    return ok
-
-
-def _intake(port: int, path: str) -> BenchRow:
-    """Accepted webhook requests per second, from two client processes."""
-    _intake_client((port, path, 200))  # warm up every gunicorn worker
-    started = time.perf_counter()
-    with Pool(2) as pool:
-        accepted = sum(pool.map(_intake_client, [(port, path, INTAKE_REQUESTS // 2)] * 2))
-    rate = accepted / (time.perf_counter() - started)
-    return BenchRow(
-        AREA,
-        f"webhook intake, gunicorn x{GUNICORN_WORKERS} ({accepted} accepted)",
-        rate,
-        "req/s",
-        f">= {INTAKE_TARGET:.0f}",
-        rate >= INTAKE_TARGET and accepted == INTAKE_REQUESTS,
-    )
-
-
-def _latency(port: int, path: str) -> list[BenchRow]:
-    """Webhook POST -> destination handler ran, at a light steady rate."""
-    from functions_ui.deploys.models import Delivery, RunStatus
-
-    sent: dict[str, float] = {}
-    lock = threading.Lock()
-
-    def send(n: int) -> None:
-        stamp = time.time()
-        answer = _request(port, path, b'{"n": %d}' % n)
-        request_id = json.loads(answer.split(b"\r\n\r\n", 1)[1])["requestId"]
-        with lock:
-            sent[request_id] = stamp
-
-    # Warm up: each worker process compiles the functions on its first runs.
-    for n in range(LATENCY_WARMUP):
-        send(-1 - n)
-    deliveries = Delivery.objects.filter(status=RunStatus.DELIVERED)
-    deadline = time.monotonic() + 30
-    while deliveries.count() < LATENCY_WARMUP and time.monotonic() < deadline:
-        time.sleep(0.05)
-    sent.clear()
-    deliveries.delete()
-
-    threads = []
-    started = time.perf_counter()
-    for n in range(LATENCY_REQUESTS):
-        pause = started + n / LATENCY_RATE - time.perf_counter()
-        if pause > 0:
-            time.sleep(pause)
-        thread = threading.Thread(target=send, args=(n,))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join(timeout=10)
-    deadline = time.monotonic() + 30
-    while deliveries.count() < LATENCY_REQUESTS and time.monotonic() < deadline:
-        time.sleep(0.05)
-    latencies = [
-        (finished.timestamp() - sent[request_id]) * 1000
-        for request_id, finished in deliveries.values_list("event__run__request_id", "finished_at")
-        if request_id in sent
+def _rows(label: str, scenario: str, r: dict, rate: int | None = None) -> list[BenchRow]:
+    name = f"{label}, {scenario}"
+    whole = r["lost"] == 0 and r["doubled"] == 0 and r["refused"] == 0
+    rows = [
+        BenchRow(
+            AREA,
+            f"{name}: delivered end to end",
+            r["rate"],
+            "events/s",
+            ">= 300/s" if rate is None and "2 worker" in scenario and label == "PostgreSQL" else "",
+            (r["rate"] >= 300 and whole)
+            if rate is None and "2 worker" in scenario and label == "PostgreSQL"
+            else None,
+        ),
+        BenchRow(
+            AREA,
+            f"{name}: lost / doubled / refused",
+            r["lost"] + r["doubled"] + r["refused"],
+            f"({r['lost']} / {r['doubled']} / {r['refused']} of {r['accepted']})",
+            "0",
+            whole,
+        ),
     ]
-    latencies.sort()
-    p50 = statistics.median(latencies) if latencies else float("nan")
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else p50
-    complete = len(latencies) == LATENCY_REQUESTS
-    label = f"webhook -> destination ran, {LATENCY_RATE:.0f} req/s"
-    return [
-        BenchRow(AREA, f"{label}, p50", p50, "ms", "<= 50", complete and p50 <= 50),
-        BenchRow(AREA, f"{label}, p99", p99, "ms", "<= 250", complete and p99 <= 250),
-    ]
-
-
-def _deploys(data: dict) -> BenchRow:
-    """Deploy button (the view, through the Django test client) -> instance runs it."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.urls import reverse
-
-    from catalog.models import Function
-    from functions_ui.deploys.models import SourceInstance
-    from functions_ui.permissions.models import Role
-    from functions_ui.workspaces.services import membership_grant
-    from versioning.services import version_save
-
-    function = Function.objects.get(pk=data["source"].function_id)
-    user = get_user_model().objects.create_user(username="bench-owner")
-    membership_grant(workspace=function.workspace, user=user, roles=[Role.WORKSPACE_OWNER])
-    client = Client()
-    client.force_login(user)
-    url = reverse("deploys:deploy_create", args=[function.workspace.slug, function.public_id])
-    timings = []
-    for n in range(DEPLOYS):
-        version = version_save(
-            function=function, user=user, code=SOURCE + f"// {n}", base_version_id=None
-        )
-        started = time.perf_counter()
-        client.post(url, {"version_id": version.public_id, "target": "all"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if SourceInstance.objects.filter(pk=data["source"].pk, version=version).exists():
-                break
-            time.sleep(0.005)
-        timings.append((time.perf_counter() - started) * 1000)
-    p50 = statistics.median(timings)
-    return BenchRow(
-        AREA, "deploy, click -> instance runs it, p50", p50, "ms", "<= 1000", p50 <= 1000
+    targets = {150: (250, 1000), 10: (50, None)}
+    p50_target, p99_target = (
+        targets.get(rate, (None, None)) if label == "PostgreSQL" else (None, None)
     )
+    rows.append(
+        BenchRow(
+            AREA,
+            f"{name}: latency p50",
+            r["p50"],
+            "ms",
+            f"<= {p50_target}" if p50_target else "",
+            r["p50"] <= p50_target if p50_target else None,
+        )
+    )
+    rows.append(
+        BenchRow(
+            AREA,
+            f"{name}: latency p99",
+            r["p99"],
+            "ms",
+            f"<= {p99_target}" if p99_target else "",
+            r["p99"] <= p99_target if p99_target else None,
+        )
+    )
+    rows.append(BenchRow(AREA, f"{name}: backlog peak", r["backlog_peak"], "events"))
+    rows.append(BenchRow(AREA, f"{name}: machine CPU per event", r["cpu_ms_per_event"], "ms"))
+    if rate is None:
+        rows.append(BenchRow(AREA, f"{name}: webhooks taken", r["intake_rate"], "req/s"))
+    return rows

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from functions_ui.deploys import claims, doorbell, runs
+from functions_ui.deploys import claims, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import Delivery, InsertInstance, RunStatus
 from functions_ui.deploys.retry import destination_policy
@@ -94,7 +94,6 @@ def deliveries_drain(
 ) -> int:
     """Deliver one batch of the workspace's due deliveries; returns how many were claimed."""
     now = now or timezone.now()
-    doorbell.answered("deliveries", workspace_id)
     limit = settings.PIPELINE_DELIVERY_BATCH
     due = Delivery.objects.filter(
         workspace_id=workspace_id,
@@ -107,8 +106,6 @@ def deliveries_drain(
     )
     if not ids:
         return 0
-    if len(ids) == limit:
-        doorbell.ring("deliveries", workspace_id)
     rows = list(
         Delivery.objects.filter(pk__in=ids)
         .select_related("event", "destination__version", "destination__function")
@@ -281,5 +278,5 @@ def _record(
                     attempts=attempt,
                 )
             )
-    Delivery.objects.bulk_update(changed, DELIVERY_FIELDS)
+    claims.update_claimed(Delivery, key, changed, DELIVERY_FIELDS)
     errors_store(errors)

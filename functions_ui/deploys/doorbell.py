@@ -15,6 +15,8 @@ import contextlib
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 
 import redis
 from kombu.exceptions import KombuError
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 STAGES = ("sources", "deliveries")
 # A flag older than this no longer holds back a ring: its task may have been lost.
 FLAG_SECONDS = 10
+HELPER_SECONDS = 2
+# How long one drain task keeps its workspace before handing it to the back of the queue.
+DRAIN_SECONDS = 1.0
 CONNECT_TIMEOUT_S = 1.0
 
 _clients: dict[tuple[int, str], redis.Redis] = {}
@@ -53,18 +58,30 @@ def _flag(stage: str, workspace_id: int) -> str:
     return f"fnui:bell:{stage}:{workspace_id}"
 
 
-def ring(stage: str, workspace_id: int) -> bool:
+def ring(stage: str, workspace_id: int, *, force: bool = False) -> bool:
     """Make sure a drain task of the stage is on its way for the workspace.
 
-    Returns False when the broker could not be reached; the work stays queued in the database
-    and the sweep rings again later.
+    With force, a task is sent even though the flag says one is on its way (a drain handing
+    over its workspace to the back of the queue). Returns False when the broker could not be
+    reached; the work stays queued in the database and the sweep rings again later.
     """
+    return _send(stage, workspace_id, _flag(stage, workspace_id), FLAG_SECONDS, force=force)
+
+
+def ring_helper(stage: str, workspace_id: int) -> bool:
+    """A backlog: send one more drain task to work beside the running one (at most one every
+    HELPER_SECONDS, so a flood of one workspace cannot take every worker for long)."""
+    return _send(stage, workspace_id, _flag(stage, workspace_id) + ":helper", HELPER_SECONDS)
+
+
+def _send(stage: str, workspace_id: int, flag: str, seconds: float, *, force: bool = False) -> bool:
     from functions_ui.deploys.tasks import DRAIN_TASKS
 
-    flag = _flag(stage, workspace_id)
     try:
         client = broker_redis()
-        if not client.set(flag, "1", nx=True, ex=FLAG_SECONDS):
+        if force:
+            client.set(flag, "1", ex=int(seconds))
+        elif not client.set(flag, "1", nx=True, ex=int(seconds)):
             return True
         try:
             DRAIN_TASKS[stage].apply_async(args=(workspace_id,), retry=False)
@@ -78,6 +95,34 @@ def ring(stage: str, workspace_id: int) -> bool:
 
 
 def answered(stage: str, workspace_id: int) -> None:
-    """A drain task started: rows stored from now on need a new ring."""
+    """A drain found its workspace's queue empty: rows stored from now on need a new ring."""
     with contextlib.suppress(redis.RedisError, OSError):
         broker_redis().delete(_flag(stage, workspace_id))
+
+
+def drain(stage: str, workspace_id: int, one_batch: Callable[[int], int], limit: int) -> int:
+    """Work through a workspace's queue of one stage, batch after batch, for a while.
+
+    The flag stays set while the drain works, so new rows ring nobody: the drain picks them up in
+    its next batch, which grows with the load. When the queue is empty the flag is cleared and
+    the queue looked at once more (a row stored just before the clear rang nobody). After
+    DRAIN_SECONDS the workspace goes to the back of the broker's queue, so workspaces take turns.
+    """
+    deadline = time.monotonic() + DRAIN_SECONDS
+    done = 0
+    cleared = False
+    while True:
+        claimed = one_batch(workspace_id)
+        done += claimed
+        if not claimed:
+            if cleared:
+                return done
+            answered(stage, workspace_id)
+            cleared = True
+            continue
+        cleared = False
+        if claimed >= limit:
+            ring_helper(stage, workspace_id)
+        if time.monotonic() > deadline:
+            ring(stage, workspace_id, force=True)
+            return done

@@ -62,15 +62,11 @@ def sources_drain(
 ) -> int:
     """Run one batch of the workspace's due webhook requests; returns how many were claimed."""
     now = now or timezone.now()
-    doorbell.answered("sources", workspace_id)
     limit = settings.PIPELINE_SOURCE_BATCH
     due = WebhookRequest.objects.filter(workspace_id=workspace_id, claim="", available_at__lte=now)
     key, ids = claims.claim(due, limit=limit, now=now)
     if not ids:
         return 0
-    if len(ids) == limit:
-        # More may be waiting: let another worker start on them while this batch runs.
-        doorbell.ring("sources", workspace_id)
     requests = list(WebhookRequest.objects.filter(pk__in=ids).order_by("id"))
     instances = {
         i.pk: i

@@ -64,10 +64,14 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
     from functions_ui.deploys.doorbell import broker_redis
 
     try:
-        if once_within_s and not broker_redis().set(
-            f"fnui:deploy:{deploy_id}", "1", nx=True, ex=once_within_s
-        ):
-            return False
+        client = broker_redis()
+        if once_within_s:
+            if not client.set(f"fnui:deploy:{deploy_id}", "1", nx=True, ex=once_within_s):
+                return False
+        else:
+            # Fail fast (1 s at most) when the broker is down: kombu's own connection would
+            # keep the request waiting about 6 s before giving up, even with retry=False.
+            client.ping()
         deploy_execute.apply_async(args=(deploy_id,), retry=False)
     except (redis.RedisError, KombuError, OSError) as error:
         log.warning("deploy %s could not be queued yet: %s", deploy_id, error)
@@ -84,10 +88,17 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
     max_retries=5,
 )
 def sources_drain(workspace_id: int) -> int:
-    """Run a batch of the workspace's webhook requests through their source functions."""
-    from functions_ui.deploys.sources import sources_drain as drain
+    """Run the workspace's webhook requests through their source functions, batch by batch."""
+    from django.conf import settings
 
-    return drain(workspace_id=workspace_id)
+    from functions_ui.deploys import doorbell, sources
+
+    return doorbell.drain(
+        "sources",
+        workspace_id,
+        lambda ws: sources.sources_drain(workspace_id=ws),
+        settings.PIPELINE_SOURCE_BATCH,
+    )
 
 
 @shared_task(
@@ -99,10 +110,17 @@ def sources_drain(workspace_id: int) -> int:
     max_retries=5,
 )
 def deliveries_drain(workspace_id: int) -> int:
-    """Deliver a batch of the workspace's due events to their destinations."""
-    from functions_ui.deploys.deliveries import deliveries_drain as drain
+    """Deliver the workspace's due events to their destinations, batch by batch."""
+    from django.conf import settings
 
-    return drain(workspace_id=workspace_id)
+    from functions_ui.deploys import deliveries, doorbell
+
+    return doorbell.drain(
+        "deliveries",
+        workspace_id,
+        lambda ws: deliveries.deliveries_drain(workspace_id=ws),
+        settings.PIPELINE_DELIVERY_BATCH,
+    )
 
 
 DRAIN_TASKS = {"sources": sources_drain, "deliveries": deliveries_drain}

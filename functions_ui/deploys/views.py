@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from catalog.models import Function, FunctionSetting, ResourceType, SettingType
 from catalog.selectors import function_get_for_user
 from functions_ui.deploys import selectors, services
-from functions_ui.deploys.intake import webhook_accept
+from functions_ui.deploys.intake import webhook_accept, webhook_target
 from functions_ui.deploys.models import (
     DestinationInstance,
     InsertInstance,
@@ -42,11 +42,7 @@ WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
 @require_POST
 def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A source instance's webhook: check the request, queue it, answer at once."""
-    found = (
-        SourceInstance.objects.filter(webhook_token=token, enabled=True)
-        .values_list("pk", "function__workspace_id")
-        .first()
-    )
+    found = webhook_target(token)
     if found is None:
         return JsonResponse({"error": "Unknown webhook."}, status=404)
     if request.content_type not in WEBHOOK_CONTENT_TYPES:
