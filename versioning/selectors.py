@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import Http404
+from redis.exceptions import RedisError
 
 from catalog.models import Function
 from versioning.diffing import DiffOptions, FileDiff, compute_diff
@@ -96,10 +98,14 @@ def _options_key(options: DiffOptions) -> str:
 def version_diff(*, base: Version, target: Version, options: DiffOptions) -> FileDiff:
     """The diff from `base` to `target`, cached: versions never change, so neither does it."""
     key = f"versioning:diff:v1:{base.id}:{target.id}:{_options_key(options)}"
-    diff = cache.get(key)
+    # The cache (Redis) only saves time: when it cannot be reached, the diff is computed.
+    diff = None
+    with contextlib.suppress(RedisError, OSError):
+        diff = cache.get(key)
     if diff is None:
         diff = compute_diff(base.code, target.code, options)
-        cache.set(key, diff, DIFF_CACHE_SECONDS)
+        with contextlib.suppress(RedisError, OSError):
+            cache.set(key, diff, DIFF_CACHE_SECONDS)
     return diff
 
 

@@ -54,12 +54,18 @@ def is_loopback_url(url: str) -> bool:
 
 
 class RedisServer:
-    """A redis-server child process bound to 127.0.0.1, with no persistence."""
+    """A redis-server child process bound to 127.0.0.1.
 
-    def __init__(self, port: int | None = None) -> None:
+    Without a data_dir it keeps nothing (tests); with one it keeps an append-only file there,
+    written every second, so a restart loses nothing it had taken (`make run`).
+    """
+
+    def __init__(self, port: int | None = None, data_dir: str | Path | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self._dir = tempfile.TemporaryDirectory(prefix="functions-ui-redis-")
+        self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="functions-ui-redis-")
+        self.data_dir = Path(data_dir) if data_dir else Path(self._tmp.name)
+        self.persistent = data_dir is not None
 
     @property
     def url(self) -> str:
@@ -67,6 +73,7 @@ class RedisServer:
 
     def start(self, ready_timeout: float = 10.0) -> RedisServer:
         binary = find_redis_server()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
                 binary,
@@ -77,9 +84,11 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
+                "--appendfsync",
+                "everysec",
                 "--dir",
-                self._dir.name,
+                str(self.data_dir),
                 "--protected-mode",
                 "yes",
                 "--loglevel",
@@ -107,7 +116,8 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._dir.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     def __enter__(self) -> RedisServer:
         return self.start()

@@ -68,6 +68,21 @@ def test_diffs_are_cached_per_pair_and_options(workspace):
     assert "memory" in other.chunks[0].old_lines[0].html
 
 
+def test_diffs_are_computed_when_the_cache_is_unreachable(workspace, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    function = make_function(workspace=workspace, code="a\n")
+    (v2,) = saved(function, "b\n")
+    diff = selectors.version_diff(
+        base=function.versions.get(number=1), target=v2, options=DiffOptions()
+    )
+    assert (diff.added, diff.removed) == (1, 1)
+
+
 def spec(**changes):
     """A declared setting as a version stores it, with only the given fields changed."""
     base = {

@@ -46,7 +46,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"Using the Redis at {url}.")
             elif is_loopback_url(url):
                 port = urlparse(url).port or 6379
-                redis_server = RedisServer(port=port).start()
+                # Persistent (append-only file under .var/), as production's Redis should be.
+                redis_server = RedisServer(
+                    port=port, data_dir=Path(settings.VAR_DIR) / "redis"
+                ).start()
                 self.stdout.write(f"Started redis-server on 127.0.0.1:{port}.")
             else:
                 raise CommandError(f"Redis at {url} does not answer.")
