@@ -23,10 +23,16 @@ DEPLOY_RESEND_AFTER_S = 5
 
 def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
+    # A dead drain left its workspace's flag set, which would hold back the rings below until
+    # it expires: those workspaces are rung regardless.
+    lapsed_requests = WebhookRequest.objects.filter(lease_until__lt=now).exclude(claim="")
+    lapsed_deliveries = Delivery.objects.filter(status=RunStatus.RUNNING, lease_until__lt=now)
+    orphaned = {
+        "sources": set(lapsed_requests.values_list("workspace_id", flat=True)),
+        "deliveries": set(lapsed_deliveries.values_list("workspace_id", flat=True)),
+    }
     lapsed = {
-        "requests": WebhookRequest.objects.filter(lease_until__lt=now)
-        .exclude(claim="")
-        .update(claim="", lease_until=None),
+        "requests": lapsed_requests.update(claim="", lease_until=None),
         "deliveries": Delivery.objects.filter(
             status=RunStatus.RUNNING, lease_until__lt=now, attempts=0
         ).update(status=RunStatus.QUEUED, claim="", lease_until=None)
@@ -37,6 +43,9 @@ def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     if any(lapsed.values()):
         log.warning("took back work of dead workers: %s", lapsed)
     rung = 0
+    for stage, workspace_ids in orphaned.items():
+        for workspace_id in workspace_ids:
+            rung += doorbell.ring(stage, workspace_id, force=True)
     for workspace_id in (
         WebhookRequest.objects.filter(claim="", available_at__lte=now)
         .values_list("workspace_id", flat=True)
