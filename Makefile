@@ -16,6 +16,10 @@ test: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+	@# Again on PostgreSQL, the pipeline, fault and concurrency tests (marked `postgres`).
+	@# pytest's exit 5 (nothing collected) fails the run: a marker lost must not pass unseen.
+	$(PY) -m functions_ui.devserver.with_postgres -- $(PY) -m pytest -m postgres \
+		|| { rc=$$?; ((rc != 5)) || echo "No test is marked postgres: nothing ran on PostgreSQL." >&2; exit $$rc; }
 
 bench: setup migrate
 	$(PY) manage.py bench

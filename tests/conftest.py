@@ -21,6 +21,8 @@ TEST_SECRETS_KEY = "m5Qh1Yk0wJrGq7Vx2n3bT9cE6fZs8aLd4uHiPoKjWeA="
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SECRETS_ENCRYPTION_KEYS = [TEST_SECRETS_KEY]
+    # Production caches in Redis; a test keeps its own cache in memory.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture
@@ -96,3 +98,10 @@ def dead_broker():
     point_celery_at(f"redis://127.0.0.1:{free_port()}/0")
     yield
     point_celery_at(django_settings.CELERY_BROKER_URL)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    # `make test` runs twice (SQLite, then PostgreSQL): say which database this run is on.
+    db = django_settings.DATABASES["default"]
+    where = f" on {db['HOST']}:{db['PORT']}" if db.get("HOST") else ""
+    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}{where}"

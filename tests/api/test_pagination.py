@@ -33,6 +33,7 @@ def _walk(queryset_factory, *, count: int, between=None, descending: bool = Fals
         cursor = page.next
 
 
+@pytest.mark.postgres
 def test_inserts_between_pages_neither_repeat_nor_skip(workspace):
     start = [make_function(workspace=workspace).pk for _ in range(7)]
     added: list[int] = []
@@ -46,6 +47,7 @@ def test_inserts_between_pages_neither_repeat_nor_skip(workspace):
     assert seen == sorted(start + added)  # rows added behind the walk are reached too
 
 
+@pytest.mark.postgres
 def test_deletes_between_pages_skip_nothing_that_remains(workspace):
     ids = [make_function(workspace=workspace).pk for _ in range(9)]
 

@@ -34,19 +34,26 @@ async function onTrack(event, settings) {
 """
 
 # Patched into a worker: stop in the middle of a deploy (after it is claimed, before the
-# switch), say so over Redis, and wait for a release that may never come.
+# switch), say so over Redis, and wait for a release that may never come. (redis-py's
+# default socket timeout of 5 s would end that wait early and fail the deploy.)
 STOP_MID_DEPLOY = """
 import redis
 from functions_ui.deploys import services
 _check = services.deploy_check
 def _stopping_check(*, version):
     problems = _check(version=version)
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
     client.rpush("test:deploy-stopped", version.pk)
     client.blpop("test:deploy-release", timeout=0)
     return problems
 services.deploy_check = _stopping_check
 """
+
+
+def blocking_client(url: str) -> redis.Redis:
+    """A client whose BLPOP waits as long as it asks: redis-py's default socket timeout (5 s)
+    would cut a longer wait short with "Timeout reading from socket"."""
+    return redis.Redis.from_url(url, socket_timeout=None)
 
 
 def status_of(deploy):
@@ -96,7 +103,7 @@ def test_a_worker_killed_mid_deploy_completes_it_once_when_a_worker_returns(
     )
     stopping = start_worker("stopping", setup=STOP_MID_DEPLOY)
     deploy = deploy_start(function=function, version=v2, user=None)
-    broker = redis.Redis.from_url(celery_on_redis.url)
+    broker = blocking_client(celery_on_redis.url)
     assert broker.blpop("test:deploy-stopped", timeout=30) is not None
 
     stopping.kill()
@@ -128,7 +135,7 @@ def test_two_deploys_of_one_function_run_one_after_the_other(
     )
     start_worker("slow", setup=STOP_MID_DEPLOY)
     first = deploy_start(function=function, version=v2, user=None)
-    broker = redis.Redis.from_url(celery_on_redis.url)
+    broker = blocking_client(celery_on_redis.url)
     assert broker.blpop("test:deploy-stopped", timeout=30) is not None
 
     start_worker("fast")

@@ -4,7 +4,8 @@ Integration and browser tests run a real Celery worker in a subprocess (no eager
 which must see the test database: an in-memory SQLite database is invisible to it, so
 importing this module (from a conftest or a test module, at collection time, before the
 test database exists) moves the session's test database to a file under .var/. It is
-created once per session, and only transactional tests commit to it.
+created once per session, and only transactional tests commit to it. On PostgreSQL the
+workers connect to the test database pytest-django made (`test_<name>`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -50,15 +52,29 @@ app.worker_main(sys.argv[1:])
 """
 
 
+def test_database_url() -> str:
+    """A DATABASE_URL naming the test database; only valid once the test database exists
+    (pytest-django puts its name into the settings when it creates it)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    if not db["ENGINE"].endswith("postgresql"):
+        raise NotImplementedError(f"Test workers cannot run on {db['ENGINE']}.")
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}{db.get('HOST') or ''}{port}/{quote(db['NAME'], safe='')}"
+
+
 class WorkerProcess:
     """A real `celery worker` subprocess on the test database and the test Redis."""
 
     def __init__(self, redis_url: str, name: str, **env: str) -> None:
-        db_name = settings.DATABASES["default"]["NAME"]
         self.env = {
             **os.environ,
             "REDIS_URL": redis_url,
-            "DATABASE_URL": f"sqlite:///{db_name}",
+            "DATABASE_URL": test_database_url(),
             "SECRETS_ENCRYPTION_KEYS": TEST_SECRETS_KEY,
             "RUNTIME_WORKERS": "1",
             **env,

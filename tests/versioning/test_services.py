@@ -75,6 +75,7 @@ class TestVersionSave:
             }
         ]
 
+    @pytest.mark.postgres
     def test_a_stale_save_is_refused_and_names_the_new_latest(self, workspace):
         function = make_function(workspace=workspace, code="a\n")
         v1 = function.versions.get()
@@ -141,6 +142,7 @@ class TestVersionSave:
         assert any(q.startswith('INSERT INTO "versioning_version"') for q in sql)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_from_one_base_keep_one_and_refuse_the_other(workspace):
     # SQLite serialises writers, PostgreSQL the select_for_update: either way one save wins.
@@ -235,6 +237,7 @@ class TestVersionRestore:
         setting.refresh_from_db()
         assert (setting.type, setting.test_value) == ("STRING", None)
 
+    @pytest.mark.postgres
     def test_a_stale_editor_after_a_restore_is_refused(self, workspace):
         function = make_function(workspace=workspace, code="a\n")
         v1 = function.versions.get()
