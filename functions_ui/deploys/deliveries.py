@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from functions_ui.deploys import claims, runs
 from functions_ui.deploys.errors import error_row, errors_store
-from functions_ui.deploys.models import Delivery, InsertInstance, RunStatus
+from functions_ui.deploys.models import Delivery, DestinationInstance, InsertInstance, RunStatus
 from functions_ui.deploys.retry import destination_policy
 from functions_ui.runtime.types import STATUS_LABELS
 
@@ -106,11 +106,21 @@ def deliveries_drain(
     )
     if not ids:
         return 0
-    rows = list(
-        Delivery.objects.filter(pk__in=ids)
-        .select_related("event", "destination__version", "destination__function")
-        .order_by("id")
+    rows = list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
+    # A batch has few destinations: load each once, not once per delivery with its code.
+    destinations = DestinationInstance.objects.select_related("version", "function").in_bulk(
+        {d.destination_id for d in rows}
     )
+    for delivery in rows:
+        delivery.destination = destinations[delivery.destination_id]
+    deliver_claimed(key=key, rows=rows, now=now, rng=rng)
+    return len(ids)
+
+
+def deliver_claimed(
+    *, key: str, rows: list[Delivery], now: datetime, rng: random.Random | None = None
+) -> None:
+    """Deliver deliveries this worker holds under `key` (their event and destination loaded)."""
     inserts = {
         i.destination_id: i
         for i in InsertInstance.objects.filter(
@@ -131,7 +141,6 @@ def deliveries_drain(
         for start in range(0, len(group), size):
             _deliver_batch(batch, group[start : start + size], inserts.get(destination_id))
     batch.write()
-    return len(ids)
 
 
 def _insert_step(
@@ -237,6 +246,7 @@ def _record(
     rng: random.Random | None,
 ) -> None:
     """Write outcomes the claim still holds; schedule retries; keep final errors."""
+    claims.relaxed_commit()
     owned = claims.still_claimed(Delivery, key, [d.pk for d, _ in done])
     changed = []
     errors = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.secrets import decrypt_value
-from functions_ui.deploys import claims, doorbell, runs
+from functions_ui.deploys import claims, deliveries, doorbell, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import (
     Delivery,
@@ -91,14 +92,19 @@ def sources_drain(
         if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
             claims.renew(WebhookRequest, key, timezone.now())
             renewed = time.monotonic()
-    _record(key=key, ids=ids, ran=ran, now=now, rng=rng)
+    handed_on = _record(key=key, ids=ids, ran=ran, now=now, rng=rng)
+    if handed_on is not None:
+        # The fresh events go straight on, in this worker, without another queue trip.
+        deliveries.deliver_claimed(key=handed_on[0], rows=handed_on[1], now=now, rng=rng)
     return len(ids)
 
 
 @transaction.atomic
 def _record(
     *, key: str, ids: list[int], ran: list[_Ran], now: datetime, rng: random.Random | None
-) -> None:
+) -> tuple[str, list[Delivery]] | None:
+    """Record the batch; returns the deliveries created claimed for this worker, and their key."""
+    claims.relaxed_commit()
     owned = claims.still_claimed(WebhookRequest, key, ids)
     ran = [r for r in ran if r.request.pk in owned]
     earlier = {
@@ -166,7 +172,7 @@ def _record(
             )
     SourceRun.objects.bulk_create(new_runs)
     SourceRun.objects.bulk_update(changed_runs, RUN_FIELDS)
-    _fan_out(emitted, now)
+    handed_on = _fan_out(emitted, now)
     errors_store(errors)
     WebhookRequest.objects.filter(pk__in=finished).delete()
     for pk, next_at, attempt in retries:
@@ -175,10 +181,18 @@ def _record(
         )
     # Requests whose instance has gone or has no deployed version: nothing can run them.
     WebhookRequest.objects.filter(pk__in=owned - {r.request.pk for r in ran}).delete()
+    return handed_on
 
 
-def _fan_out(emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: datetime) -> None:
-    """Store the events in their sources' logs and queue one delivery per connected destination."""
+def _fan_out(
+    emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: datetime
+) -> tuple[str, list[Delivery]] | None:
+    """Store the events in their sources' logs and make one delivery per connected destination.
+
+    Deliveries to onBatch destinations wait in the queue for their batch; the others are created
+    claimed by this worker (a key and a lease), which delivers them right after the commit. A
+    worker that dies first leaves them to the lease and the sweep, as any claimed work.
+    """
     received = now.isoformat().replace("+00:00", "Z")
     rows = [
         SourceEvent(
@@ -193,7 +207,7 @@ def _fan_out(emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: d
         for index, event in enumerate(events)
     ]
     if not rows:
-        return
+        return None
     stored = SourceEvent.objects.bulk_create(rows)
     links = DestinationInstance.sources.through.objects.filter(
         sourceinstance_id__in={e.instance_id for e in stored}
@@ -209,20 +223,29 @@ def _fan_out(emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: d
     }
     window = timedelta(seconds=settings.DELIVERY_BATCH_WINDOW_SECONDS)
     batched = {pk for pk, d in destinations.items() if runs.uses_batches(d)}
-    deliveries = [
-        Delivery(
-            destination=destinations[destination_id],
-            event=event,
-            workspace_id=destinations[destination_id].function.workspace_id,
-            created_at=now,
-            # onBatch destinations wait for a full batch or the end of the window.
-            available_at=now + window if destination_id in batched else now,
-        )
-        for event in stored
-        for destination_id in by_source.get(event.instance_id, [])
-        if destination_id in destinations
-    ]
-    Delivery.objects.bulk_create(deliveries)
+    key = uuid.uuid4().hex
+    lease = claims.lease_end(now)
+    made = []
+    for event in stored:
+        for destination_id in by_source.get(event.instance_id, []):
+            if destination_id not in destinations:
+                continue
+            waits = destination_id in batched
+            made.append(
+                Delivery(
+                    destination=destinations[destination_id],
+                    event=event,
+                    workspace_id=destinations[destination_id].function.workspace_id,
+                    created_at=now,
+                    # onBatch destinations wait for a full batch or the end of the window.
+                    available_at=now + window if waits else now,
+                    status=RunStatus.QUEUED if waits else RunStatus.RUNNING,
+                    claim="" if waits else key,
+                    lease_until=None if waits else lease,
+                    last_attempt_at=None if waits else now,
+                )
+            )
+    Delivery.objects.bulk_create(made)
     size = settings.DELIVERY_BATCH_SIZE
     for destination_id in batched:
         waiting = Delivery.objects.filter(
@@ -236,5 +259,8 @@ def _fan_out(emitted: list[tuple[SourceRun, SourceInstance, list[dict]]], now: d
         if len(ids) >= size:
             # Full batches go now; the rest wait for more events or the window's end.
             Delivery.objects.filter(pk__in=ids[: len(ids) // size * size]).update(available_at=now)
-    for workspace_id in {d.workspace_id for d in deliveries}:
+    waiting = {d.workspace_id for d in made if not d.claim}
+    for workspace_id in waiting:
         transaction.on_commit(lambda ws=workspace_id: doorbell.ring("deliveries", ws))
+    mine = [d for d in made if d.claim]
+    return (key, mine) if mine else None

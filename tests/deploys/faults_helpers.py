@@ -73,7 +73,7 @@ def _stopping_done(self, delivery, outcome):
     _done(self, delivery, outcome)
     if not _stopped and len(self.pending) >= int(os.environ["TEST_STOP_AT"]):
         _stopped.append(True)
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
         client.rpush("test:stopped", len(self.pending))
         client.blpop("test:never", timeout=0)
 deliveries._Batch.done = _stopping_done
@@ -88,7 +88,7 @@ _stopped = []
 def _stopping_record(**kwargs):
     if not _stopped:
         _stopped.append(True)
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
         client.rpush("test:stopped", len(kwargs["ran"]))
         client.blpop("test:never", timeout=0)
     return _record(**kwargs)

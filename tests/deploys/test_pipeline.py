@@ -47,7 +47,7 @@ def deliver_all(workspace, now=T0) -> list[Delivery]:
 # Source stage -----------------------------------------------------------------------------------
 
 
-def test_a_request_runs_stores_its_events_and_queues_a_delivery(
+def test_a_request_runs_stores_its_events_and_delivers_them_at_once(
     workspace, pipeline, django_capture_on_commit_callbacks
 ):
     source, destination = pipeline
@@ -60,14 +60,16 @@ def test_a_request_runs_stores_its_events_and_queues_a_delivery(
     assert event.payload["properties"]["keys"] == "zeta,alpha,event"
     assert event.payload["messageId"] == f"fn-{run.request_id}-0"
     delivery = Delivery.objects.get()
+    # The source stage hands fresh events straight to their destinations: no queue trip.
     assert (delivery.destination, delivery.event, delivery.status, delivery.workspace) == (
         destination,
         event,
-        RunStatus.QUEUED,
+        RunStatus.DELIVERED,
         workspace,
     )
+    assert (delivery.attempts, delivery.claim, delivery.lease_until) == (1, "", None)
     assert not WebhookRequest.objects.exists()  # a final run leaves no queued request
-    assert len(callbacks) == 1  # the delivery stage is rung once, after the commit
+    assert len(callbacks) == 0  # nothing waits, so no stage is rung
 
 
 def test_form_encoded_bodies_reach_on_request(pipeline):
@@ -355,22 +357,32 @@ def test_on_batch_receives_waiting_events_together(workspace, settings):
     assert Delivery.objects.order_by("id").last().status == RunStatus.DELIVERED
 
 
-def test_work_of_a_dead_worker_is_taken_back_by_the_sweep(workspace, pipeline, settings):
+def test_work_of_a_dead_worker_is_taken_back_by_the_sweep(
+    workspace, pipeline, settings, monkeypatch
+):
+    from functions_ui.deploys import deliveries
+
     settings.PIPELINE_LEASE_SECONDS = 30
     source, _ = pipeline
+    # A worker recorded a source batch (its deliveries claimed for it), then died before
+    # delivering them; another worker claimed a request and died too.
+    monkeypatch.setattr(deliveries, "deliver_claimed", lambda **kwargs: None)
     run_source(source, {"event": "A"})
+    monkeypatch.undo()
     post(source, {"event": "B"})
-    # A worker claimed both and died before recording anything.
-    Delivery.objects.update(status=RunStatus.RUNNING, claim="dead", lease_until=T0)
     WebhookRequest.objects.update(claim="dead", lease_until=T0)
+    assert Delivery.objects.get().status == RunStatus.RUNNING
     assert drain_deliveries(workspace.pk) == 0
     assert drain_sources(workspace.pk) == 0
-    swept = pipeline_sweep(now=T0 + timedelta(seconds=1))
+    past_lease = T0 + timedelta(seconds=31)
+    swept = pipeline_sweep(now=past_lease)
     assert (swept["requests"], swept["deliveries"]) == (1, 1)
-    later = T0 + timedelta(seconds=2)
-    assert drain_sources(workspace.pk, now=later) == 1
-    assert drain_deliveries(workspace.pk, now=later) == 2
-    assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}
+    assert drain_deliveries(workspace.pk, now=past_lease) == 1
+    assert drain_sources(workspace.pk, now=past_lease) == 1
+    assert list(Delivery.objects.values_list("status", "attempts")) == [
+        (RunStatus.DELIVERED, 1),
+        (RunStatus.DELIVERED, 1),
+    ]
 
 
 def test_a_claim_taken_over_records_nothing_for_its_first_worker(workspace, pipeline):
@@ -378,7 +390,6 @@ def test_a_claim_taken_over_records_nothing_for_its_first_worker(workspace, pipe
     from functions_ui.deploys import deliveries
 
     source, _ = pipeline
-    run_source(source, {"event": "A"})
     original = deliveries._record
 
     def taken_over(key, done, **kwargs):
@@ -387,7 +398,7 @@ def test_a_claim_taken_over_records_nothing_for_its_first_worker(workspace, pipe
 
     deliveries._record = taken_over
     try:
-        drain_deliveries(workspace.pk)
+        run_source(source, {"event": "A"})
     finally:
         deliveries._record = original
     delivery = Delivery.objects.get()
@@ -405,9 +416,8 @@ def test_old_runs_are_trimmed_but_pending_deliveries_are_kept(pipeline, settings
     run_source(source, {"n": 2}, request_id="old-pending", now=T0)
     run_source(source, {"n": 3}, request_id="recent", now=T0 + timedelta(days=29))
     done = Delivery.objects.get(event__run__request_id="old-done")
-    Delivery.objects.filter(pk=done.pk).update(status=RunStatus.DELIVERED)
-    Delivery.objects.filter(event__run__request_id="recent").update(status=RunStatus.DELIVERED)
-    # old-pending's delivery is still queued: it may yet happen, so its run stays.
+    # old-pending's delivery is to be retried: it may yet happen, so its run stays.
+    Delivery.objects.filter(event__run__request_id="old-pending").update(status=RunStatus.RETRYING)
 
     assert delivery_records_trim(now=T0 + timedelta(days=31)) == 1
     kept = set(SourceRun.objects.values_list("request_id", flat=True))
