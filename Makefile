@@ -22,6 +22,7 @@ test: setup-test
 		|| { rc=$$?; ((rc != 5)) || echo "No test is marked postgres: nothing ran on PostgreSQL." >&2; exit $$rc; }
 
 bench: setup migrate
+	@functions_ui/devserver/system_deps.sh --postgres
 	$(PY) manage.py bench
 
 worker: setup
