@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from functions_ui import views
 from functions_ui.api import urls as api_urls
-from functions_ui.deploys import views as deploy_views
+from functions_ui.deploys import webhooks as deploy_webhooks
 from functions_ui.editor import views as editor_views
 
 urlpatterns = [
@@ -35,5 +35,5 @@ urlpatterns = [
     path("hooks/test/<str:token>/", editor_views.webhook_capture, name="webhook_capture"),
     path("w/<slug:workspace_slug>/", include("functions_ui.deploys.urls")),
     # A source instance's webhook: public too, its token likewise the credential.
-    path("hooks/<str:token>", deploy_views.webhook, name="instance_webhook"),
+    path("hooks/<str:token>", deploy_webhooks.webhook, name="instance_webhook"),
 ]

@@ -143,25 +143,25 @@ def instance_create(
     The settings are checked first, on their own, so that every error names its request
     field without doubt (a setting may well be called `name`).
     """
-    from functions_ui.deploys import services as deploys
+    from functions_ui.deploys import instances
 
     fields = {**INSTANCE_FIELDS, "destination": destination_field}
     with fields_as({}, others="settings."):
-        deploys.instance_settings_parse(function=function, raw=settings)
+        instances.instance_settings_parse(function=function, raw=settings)
     with fields_as(fields):
         if function.resource_type == ResourceType.SOURCE:
-            return deploys.source_instance_create(
+            return instances.source_instance_create(
                 function=function, user=user, name=name, raw_settings=settings
             )
         if function.resource_type == ResourceType.DESTINATION:
-            return deploys.destination_instance_create(
+            return instances.destination_instance_create(
                 function=function,
                 user=user,
                 name=name,
                 raw_settings=settings,
                 source_ids=source_ids,
             )
-        return deploys.insert_instance_create(
+        return instances.insert_instance_create(
             function=function,
             user=user,
             name=name,
@@ -185,19 +185,19 @@ def instance_patch(
     `settings` are merged into the stored ones: a setting not named keeps its value, and a
     sensitive one given blank keeps its value too (the deploys service's rule).
     """
-    from functions_ui.deploys import services as deploys
+    from functions_ui.deploys import instances
 
     if name is not None:
         with fields_as(INSTANCE_FIELDS):
-            deploys.instance_rename(instance=instance, name=name)
+            instances.instance_rename(instance=instance, name=name)
     if settings is not None:
         with fields_as({}, others="settings."):
-            deploys.instance_settings_update(
+            instances.instance_settings_update(
                 instance=instance, raw_settings={**instance.setting_values, **settings}
             )
     if enabled is not None and enabled != instance.enabled:
-        deploys.instance_set_enabled(instance=instance, enabled=enabled)
+        instances.instance_set_enabled(instance=instance, enabled=enabled)
     if source_ids is not None:
         with fields_as(INSTANCE_FIELDS):
-            deploys.destination_sources_set(instance=instance, source_ids=source_ids)
+            instances.destination_sources_set(instance=instance, source_ids=source_ids)
     return instance

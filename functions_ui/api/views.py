@@ -360,7 +360,7 @@ def instance_update(
 def instance_delete(
     request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
 ) -> Result:
-    from functions_ui.deploys.services import instance_delete as deploys_instance_delete
+    from functions_ui.deploys.instances import instance_delete as deploys_instance_delete
 
     deploys_instance_delete(
         instance=_function_instance(api, function_id, instance_id, "instance.connect")
@@ -457,7 +457,7 @@ def insert_instance_update(request: HttpRequest, api: ApiContext, instance_id: s
 
 
 def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
-    from functions_ui.deploys.services import instance_delete as deploys_instance_delete
+    from functions_ui.deploys.instances import instance_delete as deploys_instance_delete
 
     deploys_instance_delete(instance=_insert_instance(api, instance_id, "instance.connect"))
     return Result({"status": "SUCCESS"})

@@ -411,7 +411,7 @@ def _make_data(sink_url: str) -> dict:
     from catalog.models import ResourceType
     from catalog.services import function_create
     from catalog.starters import STARTERS
-    from functions_ui.deploys import services
+    from functions_ui.deploys import instances, services
     from functions_ui.workspaces.models import Workspace
     from versioning.selectors import latest_version
 
@@ -451,17 +451,17 @@ def _make_data(sink_url: str) -> dict:
             ],
         ),
     }
-    source = services.source_instance_create(
+    source = instances.source_instance_create(
         function=functions["source"], user=None, name="Zendesk", raw_settings={}
     )
-    destination = services.destination_instance_create(
+    destination = instances.destination_instance_create(
         function=functions["destination"],
         user=None,
         name="Collector",
         raw_settings={"endpoint": sink_url, "apiKey": "bench-key"},
         source_ids=[source.public_id],
     )
-    services.insert_instance_create(
+    instances.insert_instance_create(
         function=functions["insert"],
         user=None,
         name="PII Scrubber",

@@ -1,22 +1,19 @@
-"""Deploys and instances pages, the editor's Save & Deploy, and the public webhook intake."""
+"""Deploys and instances pages and the editor's Save & Deploy (the public webhook: webhooks.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from catalog.models import Function, FunctionSetting, ResourceType, SettingType
 from catalog.selectors import function_get_for_user
-from functions_ui.deploys import selectors, services
-from functions_ui.deploys.intake import webhook_accept, webhook_target
+from functions_ui.deploys import instances, selectors, services
 from functions_ui.deploys.models import (
     DestinationInstance,
     InsertInstance,
@@ -24,67 +21,9 @@ from functions_ui.deploys.models import (
     SourceInstance,
 )
 from functions_ui.permissions.policy import denied_reason
-from functions_ui.runtime.types import SOURCE_BODY_LIMIT
 from functions_ui.workspaces.decorators import workspace_view
 from versioning.selectors import latest_version, version_choices, version_get_for_function
 from versioning.services import StaleVersionError
-
-WEBHOOK_BODY_MAX_BYTES = SOURCE_BODY_LIMIT
-WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
-# Headers the function does not get: the dashboard's cookies and the proxy's own.
-WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
-
-
-# Webhook intake -----------------------------------------------------------------------------
-
-
-@csrf_exempt
-@require_POST
-def webhook(request: HttpRequest, token: str) -> HttpResponse:
-    """A source instance's webhook: check the request, queue it, answer at once."""
-    found = webhook_target(token)
-    if found is None:
-        return JsonResponse({"error": "Unknown webhook."}, status=404)
-    if request.content_type not in WEBHOOK_CONTENT_TYPES:
-        return JsonResponse(
-            {"error": "Send application/json or application/x-www-form-urlencoded."}, status=415
-        )
-    too_large = JsonResponse({"error": "The body is larger than 512 KiB."}, status=413)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > WEBHOOK_BODY_MAX_BYTES:
-        return too_large
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return too_large
-    if len(raw) > WEBHOOK_BODY_MAX_BYTES:
-        return too_large
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return JsonResponse({"error": "The body must be UTF-8 text."}, status=400)
-    headers = {
-        key: value
-        for key, value in request.headers.items()
-        if key.lower() not in WEBHOOK_DROPPED_HEADERS
-    }
-    try:
-        request_id = webhook_accept(
-            instance_id=found[0],
-            workspace_id=found[1],
-            body=body,
-            headers=headers,
-            query=request.META.get("QUERY_STRING", ""),
-        )
-    except DatabaseError:
-        response = JsonResponse({"error": "Busy: try again later."}, status=503)
-        response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
-        return response
-    return JsonResponse({"status": "queued", "requestId": request_id})
-
 
 # Deploys ------------------------------------------------------------------------------------
 
@@ -297,11 +236,11 @@ def instance_connect(request: HttpRequest, function_id: str) -> HttpResponse:
     raw = _raw_settings(request, function)
     try:
         if function.resource_type == ResourceType.SOURCE:
-            instance = services.source_instance_create(
+            instance = instances.source_instance_create(
                 function=function, user=request.user, name=name, raw_settings=raw
             )
         elif function.resource_type == ResourceType.DESTINATION:
-            instance = services.destination_instance_create(
+            instance = instances.destination_instance_create(
                 function=function,
                 user=request.user,
                 name=name,
@@ -309,7 +248,7 @@ def instance_connect(request: HttpRequest, function_id: str) -> HttpResponse:
                 source_ids=request.POST.getlist("sources"),
             )
         else:
-            instance = services.insert_instance_create(
+            instance = instances.insert_instance_create(
                 function=function,
                 user=request.user,
                 name=name,
@@ -401,7 +340,7 @@ def _after_change(request: HttpRequest, instance: InstanceBase, message: str) ->
 def instance_settings(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     try:
-        services.instance_settings_update(
+        instances.instance_settings_update(
             instance=instance, raw_settings=_raw_settings(request, instance.function)
         )
     except ValidationError as error:
@@ -416,7 +355,7 @@ def instance_rotate(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     if not isinstance(instance, SourceInstance):
         raise Http404("Only sources have a webhook URL.")
-    services.source_instance_rotate_token(instance=instance)
+    instances.source_instance_rotate_token(instance=instance)
     return _after_change(request, instance, "New webhook URL: the old one no longer works.")
 
 
@@ -425,7 +364,7 @@ def instance_rotate(request: HttpRequest, instance_id: str) -> HttpResponse:
 def instance_enable(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     enabled = request.POST.get("enabled") == "on"
-    services.instance_set_enabled(instance=instance, enabled=enabled)
+    instances.instance_set_enabled(instance=instance, enabled=enabled)
     return _after_change(request, instance, "Enabled." if enabled else "Disabled.")
 
 
@@ -436,7 +375,7 @@ def instance_sources(request: HttpRequest, instance_id: str) -> HttpResponse:
     if not isinstance(instance, DestinationInstance):
         raise Http404("Only destinations connect to sources.")
     try:
-        services.destination_sources_set(
+        instances.destination_sources_set(
             instance=instance, source_ids=request.POST.getlist("sources")
         )
     except ValidationError as error:
@@ -450,6 +389,6 @@ def instance_sources(request: HttpRequest, instance_id: str) -> HttpResponse:
 def instance_delete(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     function = instance.function
-    services.instance_delete(instance=instance)
+    instances.instance_delete(instance=instance)
     messages.success(request, f"Removed “{instance.name}”.")
     return redirect(_deploys_url(function))

@@ -13,12 +13,12 @@ from django.db import transaction
 from catalog.models import Function, ResourceType
 from catalog.services import function_create
 from catalog.starters import STARTERS
-from functions_ui.deploys.models import SourceInstance
-from functions_ui.deploys.services import (
+from functions_ui.deploys.instances import (
     destination_instance_create,
     insert_instance_create,
     source_instance_create,
 )
+from functions_ui.deploys.models import SourceInstance
 from functions_ui.permissions.models import Role
 from functions_ui.workspaces.models import Workspace
 from functions_ui.workspaces.services import membership_grant, workspace_create

@@ -11,7 +11,7 @@ from catalog.models import ResourceType
 from catalog.secrets import MASK, decrypt_value
 from functions_ui.api.services import api_token_create
 from functions_ui.audit.models import AuditAction, AuditEvent
-from functions_ui.deploys import services as deploys
+from functions_ui.deploys import instances
 from functions_ui.deploys.models import DestinationInstance, InsertInstance, SourceInstance
 from functions_ui.permissions.models import Role
 from tests.api.conftest import ApiClient
@@ -31,14 +31,14 @@ def source_function(workspace, **kwargs):
 
 
 def source_instance(function, name="Website"):
-    return deploys.source_instance_create(
+    return instances.source_instance_create(
         function=function, user=None, name=name, raw_settings={"apiKey": SECRET, "region": "eu"}
     )
 
 
 def destination(workspace, sources, name="Warehouse"):
     function = make_function(workspace=workspace, resource_type=ResourceType.DESTINATION)
-    return deploys.destination_instance_create(
+    return instances.destination_instance_create(
         function=function,
         user=None,
         name=name,

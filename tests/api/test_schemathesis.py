@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from functions_ui.api.openapi import openapi_document
 from functions_ui.api.services import api_token_create
-from functions_ui.deploys.services import source_instance_create
+from functions_ui.deploys.instances import source_instance_create
 from functions_ui.permissions.models import Role
 from tests.deploys.helpers import make_destination, make_insert
 from tests.factories import make_function, make_member, make_setting

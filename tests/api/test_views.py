@@ -538,8 +538,8 @@ class TestDeploy:
         assert follow.json()["data"]["functionDeployment"]["id"] == str(deploy.pk)
 
     def test_deploys_a_chosen_version_to_chosen_instances(self, api, workspace):
+        from functions_ui.deploys.instances import source_instance_create
         from functions_ui.deploys.models import Deploy
-        from functions_ui.deploys.services import source_instance_create
 
         function, versions = _three_versions(workspace)
         function.resource_type = "SOURCE"
@@ -585,7 +585,7 @@ class TestDeploy:
 @pytest.mark.django_db
 class TestInstance:
     def test_lists_instances_with_plain_values_only(self, api, workspace):
-        from functions_ui.deploys.services import source_instance_create
+        from functions_ui.deploys.instances import source_instance_create
 
         function = make_function(workspace=workspace, resource_type="SOURCE")
         make_setting(function=function, name="region")
@@ -605,7 +605,7 @@ class TestInstance:
         assert one.json()["data"]["instance"]["name"] == "Prod"
 
     def test_an_instance_of_another_function_is_404(self, api, workspace):
-        from functions_ui.deploys.services import source_instance_create
+        from functions_ui.deploys.instances import source_instance_create
 
         function = make_function(workspace=workspace, resource_type="SOURCE")
         other = make_function(workspace=workspace, resource_type="SOURCE")

@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from functions_ui.deploys.instances import source_instance_create
 from functions_ui.deploys.models import SourceInstance
-from functions_ui.deploys.services import source_instance_create
 from functions_ui.permissions.models import Role
 from tests.deploys.helpers import make_destination, make_insert, make_source
 from tests.deploys.workers import start_worker, wait_for_worker  # noqa: F401  (a fixture)

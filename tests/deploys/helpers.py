@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from catalog.models import ResourceType
-from functions_ui.deploys import services
+from functions_ui.deploys import instances
 from functions_ui.deploys.deliveries import deliveries_drain
 from functions_ui.deploys.models import SourceRun, WebhookRequest
 from functions_ui.deploys.sources import sources_drain
@@ -45,7 +45,7 @@ def make_source(*, workspace, name="Webhook source", code=SOURCE_CODE, sensitive
         workspace=workspace, resource_type=ResourceType.SOURCE, code=code, **kwargs
     )
     make_setting(function=function, name="apiKey", sensitive=sensitive, required=True)
-    instance = services.source_instance_create(
+    instance = instances.source_instance_create(
         function=function, user=None, name=name, raw_settings={"apiKey": "sk_live_secret123"}
     )
     return function, instance
@@ -54,7 +54,7 @@ def make_source(*, workspace, name="Webhook source", code=SOURCE_CODE, sensitive
 def make_destination(*, workspace, sources, code=DESTINATION_CODE, name="Warehouse"):
     function = make_function(workspace=workspace, resource_type=ResourceType.DESTINATION, code=code)
     make_setting(function=function, name="apiKey", sensitive=True)
-    instance = services.destination_instance_create(
+    instance = instances.destination_instance_create(
         function=function,
         user=None,
         name=name,
@@ -68,7 +68,7 @@ def make_insert(*, workspace, destination, code=INSERT_CODE, enabled=True):
     function = make_function(
         workspace=workspace, resource_type=ResourceType.INSERT_DESTINATION, code=code
     )
-    instance = services.insert_instance_create(
+    instance = instances.insert_instance_create(
         function=function,
         user=None,
         name="Enricher",

@@ -4,7 +4,7 @@ import pytest
 
 from functions_ui.audit.context import VIA_API, audit_via
 from functions_ui.audit.models import AuditEvent
-from functions_ui.deploys import services
+from functions_ui.deploys import instances, services
 from functions_ui.permissions.models import Role
 from tests.deploys.helpers import make_destination, make_source
 from tests.factories import make_member, make_workspace
@@ -21,9 +21,9 @@ def test_connecting_and_changing_instances_is_audited_without_values():
     workspace = make_workspace()
     _, source = make_source(workspace=workspace, name="Shop hooks")
     _, destination = make_destination(workspace=workspace, sources=[source])
-    services.instance_settings_update(instance=source, raw_settings={"apiKey": "sk_new_value_9"})
-    services.source_instance_rotate_token(instance=source)
-    services.instance_delete(instance=destination)
+    instances.instance_settings_update(instance=source, raw_settings={"apiKey": "sk_new_value_9"})
+    instances.source_instance_rotate_token(instance=source)
+    instances.instance_delete(instance=destination)
 
     connected = events("instance.connect")
     assert [e.target_label for e in connected] == ["Shop hooks", "Warehouse"]

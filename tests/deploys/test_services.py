@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import ResourceType
 from catalog.secrets import decrypt_value
-from functions_ui.deploys import services
+from functions_ui.deploys import instances, services
 from functions_ui.deploys.models import Deploy, DeployStatus
 from tests.deploys.helpers import (
     SOURCE_CODE,
@@ -47,23 +47,23 @@ def test_required_settings_are_enforced(workspace):
     function = make_function(workspace=workspace, resource_type=ResourceType.SOURCE)
     make_setting(function=function, name="apiKey", required=True, label="API Key")
     with pytest.raises(ValidationError) as error:
-        services.source_instance_create(function=function, user=None, name="S", raw_settings={})
+        instances.source_instance_create(function=function, user=None, name="S", raw_settings={})
     assert error.value.message_dict == {"apiKey": ["“API Key” is required."]}
 
 
 def test_a_blank_sensitive_value_keeps_the_stored_one(workspace):
     _, instance = make_source(workspace=workspace)
     before = instance.secret_values["apiKey"]
-    services.instance_settings_update(instance=instance, raw_settings={"apiKey": ""})
+    instances.instance_settings_update(instance=instance, raw_settings={"apiKey": ""})
     assert instance.secret_values["apiKey"] == before
-    services.instance_settings_update(instance=instance, raw_settings={"apiKey": "new-key"})
+    instances.instance_settings_update(instance=instance, raw_settings={"apiKey": "new-key"})
     assert decrypt_value(instance.secret_values["apiKey"]) == "new-key"
 
 
 def test_rotating_the_token_changes_the_webhook_url(workspace):
     _, instance = make_source(workspace=workspace)
     old = instance.webhook_token
-    services.source_instance_rotate_token(instance=instance)
+    instances.source_instance_rotate_token(instance=instance)
     assert instance.webhook_token != old
     assert instance.token_rotated_at is not None
 
@@ -72,16 +72,16 @@ def test_renaming_an_instance_records_the_old_name_and_checks_the_new_one(worksp
     from functions_ui.audit.models import AuditAction, AuditEvent
 
     _, instance = make_source(workspace=workspace, name="Website")
-    services.instance_rename(instance=instance, name="  Shop  ")
+    instances.instance_rename(instance=instance, name="  Shop  ")
     instance.refresh_from_db()
     assert instance.name == "Shop"
     event = AuditEvent.objects.filter(action=AuditAction.INSTANCE_UPDATE).get()
     assert event.details["change"] == "name" and event.details["old_name"] == "Website"
-    services.instance_rename(instance=instance, name="Shop")
+    instances.instance_rename(instance=instance, name="Shop")
     assert AuditEvent.objects.filter(action=AuditAction.INSTANCE_UPDATE).count() == 1
     for bad in ("   ", "x" * 121):
         with pytest.raises(ValidationError) as error:
-            services.instance_rename(instance=instance, name=bad)
+            instances.instance_rename(instance=instance, name=bad)
         assert set(error.value.message_dict) == {"name"}
     instance.refresh_from_db()
     assert instance.name == "Shop"
@@ -117,7 +117,7 @@ def test_deploy_is_enqueued_only_after_commit(workspace, django_capture_on_commi
 
 def test_deploy_switches_chosen_instances_and_moves_deployed(workspace):
     function, first = make_source(workspace=workspace, name="First")
-    second = services.source_instance_create(
+    second = instances.source_instance_create(
         function=function, user=None, name="Second", raw_settings={"apiKey": "k1234"}
     )
     v1 = latest(function)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from catalog.models import ResourceType
-from functions_ui.deploys import services
+from functions_ui.deploys import instances
 from functions_ui.deploys.models import (
     FINAL_RUN_STATUSES,
     Delivery,
@@ -96,7 +96,7 @@ def acme(workspace, acme_secret):
         workspace=workspace, resource_type=ResourceType.DESTINATION, code=ACME_DESTINATION
     )
     make_setting(function=function, name="apiKey", sensitive=True, required=True)
-    destination = services.destination_instance_create(
+    destination = instances.destination_instance_create(
         function=function,
         user=None,
         name="Acme CRM",

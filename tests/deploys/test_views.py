@@ -77,7 +77,7 @@ def test_webhook_takes_exactly_512_kib(client, workspace, celery_on_redis):
 def test_webhook_answers_404_to_unknown_and_rotated_tokens(client, workspace):
     _, source = make_source(workspace=workspace)
     old = hook(source)
-    from functions_ui.deploys.services import source_instance_rotate_token
+    from functions_ui.deploys.instances import source_instance_rotate_token
 
     source_instance_rotate_token(instance=source)
     assert client.post(old, {}, content_type="application/json").status_code == 404
@@ -97,14 +97,14 @@ def test_webhook_accepts_durably_while_redis_is_down(
 
 
 def test_webhook_answers_503_when_the_database_is_down(client, workspace, monkeypatch):
-    from functions_ui.deploys import views
+    from functions_ui.deploys import webhooks
 
     _, source = make_source(workspace=workspace)
 
     def database_down(**kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(views, "webhook_accept", database_down)
+    monkeypatch.setattr(webhooks, "webhook_accept", database_down)
     response = client.post(hook(source), {"event": "A"}, content_type="application/json")
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

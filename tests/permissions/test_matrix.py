@@ -143,14 +143,14 @@ def build_world() -> World:
 
 def _build_deploys(world: World) -> None:
     try:
-        from functions_ui.deploys import services
+        from functions_ui.deploys import instances, services
     except ImportError:  # the deploys app is not installed
         return
     owner = world.users["owner"]
-    world.source_instance = services.source_instance_create(
+    world.source_instance = instances.source_instance_create(
         function=world.source_function, user=owner, name="Website", raw_settings={}
     )
-    world.destination_instance = services.destination_instance_create(
+    world.destination_instance = instances.destination_instance_create(
         function=world.function,
         user=owner,
         name="Warehouse",
@@ -271,7 +271,7 @@ class InsertWorld:
 def insert_world(w: World) -> InsertWorld:
     """The insert function's objects, made on first use in an actor's savepoint (and made
     again once a savepoint's rollback took them away)."""
-    from functions_ui.deploys import services
+    from functions_ui.deploys import instances
     from functions_ui.deploys.models import InsertInstance
 
     made = w.extra.get("insert")
@@ -284,7 +284,7 @@ def insert_world(w: World) -> InsertWorld:
         resource_type=ResourceType.INSERT_DESTINATION,
         user=owner,
     )
-    instance = services.insert_instance_create(
+    instance = instances.insert_instance_create(
         function=function,
         user=owner,
         name="Enrich",
@@ -292,7 +292,7 @@ def insert_world(w: World) -> InsertWorld:
         destination_id=w.destination_instance.public_id,
         enabled=True,
     )
-    spare = services.destination_instance_create(
+    spare = instances.destination_instance_create(
         function=w.function,
         user=owner,
         name="Spare",

@@ -364,7 +364,7 @@ def test_stylesheet_carries_the_highlighting_rules():
 
 
 def test_history_names_the_instances_running_each_version(client, login_as, workspace):
-    from functions_ui.deploys.services import source_instance_create
+    from functions_ui.deploys.instances import source_instance_create
     from tests.deploys.helpers import SOURCE_CODE
 
     login_as()
