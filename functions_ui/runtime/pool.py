@@ -1,7 +1,7 @@
 """Long-lived Node.js workers, one set per workspace, supervised from Python.
 
 Each worker (js/worker.js) reads one JSON request per stdin line and writes one JSON reply per
-stdout line; it acknowledges every request as soon as it reads it. Inside a worker, each function
+stdout line. Inside a worker, each function
 runs in its own V8 isolate (isolated-vm). The supervisor:
 
 - keys workers by workspace: a worker only ever runs one workspace's code, so no memory, timer
@@ -13,7 +13,7 @@ runs in its own V8 isolate (isolated-vm). The supervisor:
 - gives each call a hard deadline (timeout + margin); a worker that misses it is killed and
   replaced (the last line behind the isolate's own time limit);
 - replaces a worker that crashes and reports a clear error;
-- retries once on a fresh worker when a request is never acknowledged;
+- retries once on a fresh worker when a request cannot even be written (the worker had died);
 - is safe across fork (Celery prefork): a child process builds its own pools;
 - stops every worker at interpreter exit.
 """
@@ -50,7 +50,6 @@ ISOLATED_VM_DIR = PROJECT_DIR / "node_modules" / "isolated-vm"
 
 MIN_NODE_MAJOR = 20
 HARD_TIMEOUT_MARGIN_S = 1.0
-ACK_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 15.0
 ACQUIRE_TIMEOUT_S = 60.0
 # The worker's own heap holds only requests and replies; user code has the isolates' heaps.
@@ -125,10 +124,6 @@ class WorkerCrashed(Exception):
 
 class WorkerTimeout(Exception):
     pass
-
-
-class _NotStarted(Exception):
-    """The worker never acknowledged the request: nothing ran, so it is safe to retry."""
 
 
 class Worker:
@@ -265,17 +260,15 @@ class Worker:
             self.proc.stdin.flush()
         except (OSError, ValueError) as exc:
             raise self._crashed(started=False) from exc
-        acked = False
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
-                line = self._lines.get(timeout=timeout_s if acked else ACK_TIMEOUT_S)
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 self.kill()
-                if not acked:
-                    raise _NotStarted() from None
                 raise WorkerTimeout() from None
             if line is None:
-                raise self._crashed(started=acked)
+                raise self._crashed(started=True)
             try:
                 reply = json.loads(line)
             except (RecursionError, ValueError):
@@ -291,9 +284,6 @@ class Worker:
                 }
             if reply.get("id") != rid:
                 continue  # a late line from an earlier request
-            if reply.get("ack"):
-                acked = True
-                continue
             return reply
 
 
@@ -396,9 +386,6 @@ class WorkerPool:
                 reply = worker.request(msg, timeout_s)
                 healthy = True
                 return reply
-            except _NotStarted:
-                if attempt == 1:
-                    raise WorkerTimeout() from None
             except WorkerCrashed as exc:
                 if not exc.started and attempt == 0:
                     continue

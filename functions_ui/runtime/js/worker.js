@@ -581,7 +581,6 @@ rl.on('line', (line) => {
   } catch {
     return;
   }
-  write(`{"id":${JSON.stringify(msg.id)},"ack":true}`);
   if (msg.op === 'run') handleRun(msg);
   else if (msg.op === 'check') handleCheck(msg);
   else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), isolates: envs.size });
