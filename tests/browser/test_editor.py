@@ -134,3 +134,21 @@ def test_read_only_member_sees_the_editor_without_save(page, log_in, screenshot)
         page.locator(".editor-actions [aria-disabled=true]", has_text=re.compile("^Save$"))
     ).to_have_attribute("title", "Only Workspace Owners and Functions Admins can edit functions.")
     screenshot("editor-read-only")
+
+
+def test_side_requests_of_the_test_panel_do_not_carry_the_code(page, log_in):
+    """Only Run sends the code: the sample switch (a GET) stays short, whatever the code's size
+    (gunicorn refuses request lines past 4 KB with 414)."""
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    big = "// " + "x" * 6000 + "\n" + CODE
+    function = make_function(
+        workspace=workspace, display_name="Big", resource_type=ResourceType.DESTINATION, code=big
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-editor")).to_be_visible()
+    with page.expect_request(re.compile(r"/sample")) as sample:
+        page.select_option("#sample-type", "identify")
+    assert "code=" not in sample.value.url
+    assert len(sample.value.url) < 1000
