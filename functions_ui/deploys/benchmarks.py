@@ -35,6 +35,7 @@ LIGHT_RATE = 10
 PACED_SECONDS = 10
 CLIENT_CONNECTIONS = 24
 DRAIN_TIMEOUT_S = 120
+DEPLOYS = 10
 
 INSERT = """
 async function onTrack(event, settings) {
@@ -475,7 +476,7 @@ def _make_data(sink_url: str) -> dict:
                 function=function, version=latest_version(function=function), user=None
             ).pk
         )
-    return {"token": source.webhook_token}
+    return {"token": source.webhook_token, "source": source}
 
 
 def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
@@ -512,6 +513,7 @@ def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
             result = load.run(SATURATION_EVENTS, None)
             rows += _rows(label, f"as fast as taken, {concurrency} worker process(es)", result)
             if concurrency == 2:
+                rows.append(_deploys(label, data))
                 for rate in (SUSTAINED_RATE, HEAVY_RATE, LIGHT_RATE):
                     count = rate * PACED_SECONDS
                     rows += _rows(
@@ -576,3 +578,40 @@ def _rows(label: str, scenario: str, r: dict, rate: int | None = None) -> list[B
     if rate is None:
         rows.append(BenchRow(AREA, f"{name}: webhooks taken", r["intake_rate"], "req/s"))
     return rows
+
+
+def _deploys(label: str, data: dict) -> BenchRow:
+    """Deploy button (the view, through the Django test client) -> the instance runs the version."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from catalog.models import Function
+    from functions_ui.deploys.models import SourceInstance
+    from functions_ui.permissions.models import Role
+    from functions_ui.workspaces.services import membership_grant
+    from versioning.services import version_save
+
+    function = Function.objects.get(pk=data["source"].function_id)
+    user = get_user_model().objects.create_user(username="bench-owner")
+    membership_grant(workspace=function.workspace, user=user, roles=[Role.WORKSPACE_OWNER])
+    client = Client()
+    client.force_login(user)
+    url = reverse("deploys:deploy_create", args=[function.workspace.slug, function.public_id])
+    timings = []
+    for n in range(DEPLOYS):
+        version = version_save(
+            function=function, user=user, code=function.code + f"\n// {n}", base_version_id=None
+        )
+        started = time.perf_counter()
+        client.post(url, {"version_id": version.public_id, "target": "all"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if SourceInstance.objects.filter(pk=data["source"].pk, version=version).exists():
+                break
+            time.sleep(0.005)
+        timings.append((time.perf_counter() - started) * 1000)
+    p50 = statistics.median(timings)
+    return BenchRow(
+        AREA, f"{label}, deploy: click -> instance runs it, p50", p50, "ms", "<= 1000", p50 <= 1000
+    )
