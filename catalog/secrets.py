@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-MASK = "••••"
+from functions_ui.runtime.masking import MIN_SECRET_LENGTH
 
 
 @lru_cache(maxsize=4)
@@ -53,17 +53,10 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-def mask_text(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of every secret value in text with the mask."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
-
-
 def secret_strings(value: Any) -> list[str]:
     """The strings inside a setting value that must never be shown (for masking output)."""
     if isinstance(value, str):
-        return [value] if len(value) >= 3 else []
+        return [value] if len(value) >= MIN_SECRET_LENGTH else []
     if isinstance(value, list):
         return [s for item in value for s in secret_strings(item)]
     if isinstance(value, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.models import ResourceType
+from functions_ui.runtime.types import HANDLER_BY_EVENT_TYPE
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,8 @@ async function onTrack(event, settings) {
 """ + "".join(
     "\n"
     + DESTINATION_HANDLER.format(handler=handler, kind=kind, an="n" if kind[0] in "aeiou" else "")
-    for handler, kind in [
-        ("onIdentify", "identify"),
-        ("onPage", "page"),
-        ("onScreen", "screen"),
-        ("onGroup", "group"),
-        ("onAlias", "alias"),
-        ("onDelete", "delete"),
-    ]
+    for kind, handler in HANDLER_BY_EVENT_TYPE.items()
+    if kind != "track"
 )
 
 INSERT_DEFAULT = """\

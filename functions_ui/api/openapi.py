@@ -11,9 +11,9 @@ import copy
 from typing import Any
 
 from catalog.models import DISPLAY_NAME_MAX_LENGTH, ResourceType, SettingType
-from catalog.secrets import MASK
 from catalog.services import CODE_MAX_BYTES
 from functions_ui.api.endpoint import MEDIA_TYPES
+from functions_ui.runtime.masking import MASK
 
 RESOURCE_TYPES = list(ResourceType.values)
 SETTING_TYPES = list(SettingType.values)

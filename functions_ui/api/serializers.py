@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalog.models import ID_PREFIXES, Function, FunctionSetting, ResourceType, SettingType
-from catalog.secrets import MASK
 from functions_ui.api.errors import validation_failure
 from functions_ui.api.selectors import LabelState
+from functions_ui.runtime.masking import MASK
 from versioning.diffing import FileDiff
 from versioning.highlighting import split_lines
 from versioning.models import Version

@@ -16,7 +16,12 @@ from django.views.decorators.debug import sensitive_variables
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
 from functions_ui.runtime import RunOptions, RunResult, run_function
-from functions_ui.runtime.types import RuntimeUnavailable, error_result
+from functions_ui.runtime.types import (
+    BATCH_HANDLER,
+    HANDLER_BY_EVENT_TYPE,
+    RuntimeUnavailable,
+    error_result,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +35,6 @@ STATUS_BY_RESULT = {
     "timeout": RunStatus.RETRYING,
 }
 NOT_ERRORS = (RunStatus.DELIVERED, RunStatus.FILTERED)
-HANDLER_BY_TYPE = {
-    "track": "onTrack",
-    "identify": "onIdentify",
-    "page": "onPage",
-    "screen": "onScreen",
-    "group": "onGroup",
-    "alias": "onAlias",
-    "delete": "onDelete",
-}
 
 
 @sensitive_variables("values", "value", "hidden")
@@ -99,13 +95,13 @@ def _handlers(version_id: str, code: str) -> frozenset[str]:
 def uses_batches(instance: DestinationInstance) -> bool:
     """Whether the destination's version defines onBatch, so its events go in batches."""
     version = instance.version
-    return version is not None and "onBatch" in _handlers(version.pk, version.code)
+    return version is not None and BATCH_HANDLER in _handlers(version.pk, version.code)
 
 
 def single_payload(destination: DestinationInstance, event: dict) -> Any:
     """A batch-only destination gets a retried or single event as a batch of one."""
     handlers = _handlers(destination.version.pk, destination.version.code)
-    handler = HANDLER_BY_TYPE.get(str(event.get("type")))
-    if "onBatch" in handlers and handler not in handlers:
+    handler = HANDLER_BY_EVENT_TYPE.get(str(event.get("type")))
+    if BATCH_HANDLER in handlers and handler not in handlers:
         return [event]
     return event

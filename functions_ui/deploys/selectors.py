@@ -9,7 +9,6 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from catalog.models import Function, FunctionSetting, ResourceType
-from catalog.secrets import MASK
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
     INSTANCE_MODELS,
@@ -24,6 +23,7 @@ from functions_ui.deploys.models import (
     SourceInstance,
 )
 from functions_ui.permissions.policy import MemberAccess, require
+from functions_ui.runtime.masking import MASK
 from functions_ui.workspaces.models import Workspace
 from versioning.models import Version
 from versioning.selectors import deployed_version, latest_version

@@ -20,8 +20,10 @@ from functions_ui.runtime.pool import (
     runtime_setting,
 )
 from functions_ui.runtime.types import (
+    DESTINATION_HANDLERS,
     FUNCTION_TYPES,
     SOURCE_BODY_LIMIT,
+    SOURCE_HANDLER,
     CodeProblem,
     RunOptions,
     RunResult,
@@ -30,16 +32,6 @@ from functions_ui.runtime.types import (
 )
 
 FORBIDDEN_URL = "https://fn.segmentapis.com"
-DESTINATION_HANDLERS = (
-    "onTrack",
-    "onIdentify",
-    "onPage",
-    "onScreen",
-    "onGroup",
-    "onAlias",
-    "onDelete",
-    "onBatch",
-)
 
 
 def _body_size(body: Any) -> int:
@@ -200,7 +192,7 @@ def check_code(*, code: str, function_type: str, workspace: str | None = None) -
         return problems
     handlers = declared_handlers(code)
     if function_type == "source":
-        if "onRequest" not in handlers:
+        if SOURCE_HANDLER not in handlers:
             problems.append(
                 CodeProblem(
                     "missing_handler", "A source function must define onRequest(request, settings)"

@@ -36,7 +36,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from functions_ui.runtime.types import RuntimeUnavailable
+from functions_ui.runtime.types import (
+    BATCH_HANDLER,
+    HANDLER_BY_EVENT_TYPE,
+    SOURCE_HANDLER,
+    RuntimeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +147,11 @@ class Worker:
             "isolatedVm": str(ISOLATED_VM_DIR),
             "memoryMb": int(memory_mb),
             "maxEnvs": int(isolates),
+            "handlers": {
+                "byEventType": HANDLER_BY_EVENT_TYPE,
+                "source": SOURCE_HANDLER,
+                "batch": BATCH_HANDLER,
+            },
         }
         args = [
             node,

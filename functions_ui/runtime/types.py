@@ -24,6 +24,22 @@ RETRYABLE_STATUSES = frozenset({"retry", "timeout"})
 
 SOURCE_BODY_LIMIT = 512 * 1024
 
+# Segment's handlers: which one an event of each type runs, plus the two that are not per type.
+# The only description: the worker builds the user module's exports from it and each isolate
+# dispatches with it (both receive it from pool.py), and the deploys pipeline reads it here.
+HANDLER_BY_EVENT_TYPE: dict[str, str] = {
+    "track": "onTrack",
+    "identify": "onIdentify",
+    "page": "onPage",
+    "screen": "onScreen",
+    "group": "onGroup",
+    "alias": "onAlias",
+    "delete": "onDelete",
+}
+SOURCE_HANDLER = "onRequest"
+BATCH_HANDLER = "onBatch"
+DESTINATION_HANDLERS: tuple[str, ...] = (*HANDLER_BY_EVENT_TYPE.values(), BATCH_HANDLER)
+
 
 class RuntimeUnavailable(RuntimeError):
     """Node.js is missing or too old, or the worker files cannot be started."""

@@ -8,12 +8,13 @@ import logging
 import pytest
 
 from catalog.models import ResourceType
-from catalog.secrets import MASK, decrypt_value
+from catalog.secrets import decrypt_value
 from functions_ui.api.services import api_token_create
 from functions_ui.audit.models import AuditAction, AuditEvent
 from functions_ui.deploys import instances
 from functions_ui.deploys.models import DestinationInstance, InsertInstance, SourceInstance
 from functions_ui.permissions.models import Role
+from functions_ui.runtime.masking import MASK
 from tests.api.conftest import ApiClient
 from tests.factories import make_function, make_member, make_setting, make_workspace
 

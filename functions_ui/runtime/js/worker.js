@@ -30,7 +30,10 @@ const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_ENVS = Math.max(1, Number(config.maxEnvs) || 16);
 const MEMORY_MB = Math.max(8, Number(config.memoryMb) || 128);
 const SETUP_TIMEOUT_MS = 5000;
-const HANDLER_NAMES = ['onRequest', 'onTrack', 'onIdentify', 'onPage', 'onScreen', 'onGroup', 'onAlias', 'onDelete', 'onBatch'];
+// Segment's handlers, as runtime/types.py describes them (the only description).
+const HANDLERS = config.handlers;
+const HANDLER_NAMES = [HANDLERS.source, ...Object.values(HANDLERS.byEventType), HANDLERS.batch];
+const HANDLERS_JSON = JSON.stringify(HANDLERS);
 // The user's code becomes the body of a function that is called afresh for every run, so its
 // top-level bindings belong to that run. lineOffset -1 keeps the user's line numbers.
 const WRAP_HEAD = '(function () {\n';
@@ -213,7 +216,7 @@ function createEnv(code) {
     };
     ref('lockdown').applySync(undefined, [], { timeout: SETUP_TIMEOUT_MS });
     const factory = compileUser(isolate, code).runSync(context, { reference: true, timeout: SETUP_TIMEOUT_MS });
-    ref('load').applySync(undefined, [factory.derefInto()], { timeout: SETUP_TIMEOUT_MS });
+    ref('load').applySync(undefined, [factory.derefInto(), HANDLERS_JSON], { timeout: SETUP_TIMEOUT_MS });
     return env;
   } catch (e) {
     disposeIsolate(isolate);

@@ -36,6 +36,7 @@ const ownKeys = Reflect.ownKeys;
 const defineProperty = Object.defineProperty;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const DateNow = Date.now;
+const hasOwn = Object.hasOwn;
 
 // Host errors arrive as a string starting with NUL and a letter for the class, then the message.
 function call(op, ...args) {
@@ -582,16 +583,9 @@ function makeRequest(payload) {
 }
 
 // ---- invocation ----------------------------------------------------------------------------------
-const HANDLERS = {
-  __proto__: null,
-  identify: 'onIdentify',
-  track: 'onTrack',
-  page: 'onPage',
-  screen: 'onScreen',
-  group: 'onGroup',
-  alias: 'onAlias',
-  delete: 'onDelete',
-};
+// Segment's handlers by event type, and the source and batch handlers: handed over by the host
+// when the function is loaded (runtime/types.py describes them).
+let HANDLERS = null;
 
 function settle(r, outcome) {
   if (r.done !== null) return;
@@ -629,16 +623,16 @@ function start(runId, dataJson, cacheNamespace) {
     let fn;
     let arg;
     if (data.kind === 'source') {
-      fn = handlers.onRequest;
-      if (typeof fn !== 'function') throw new EventNotSupported('onRequest is not defined');
+      fn = handlers[HANDLERS.source];
+      if (typeof fn !== 'function') throw new EventNotSupported(`${HANDLERS.source} is not defined`);
       arg = makeRequest(payload);
     } else if (ArrayIsArray(payload)) {
-      fn = handlers.onBatch;
+      fn = handlers[HANDLERS.batch];
       if (typeof fn !== 'function') throw new EventNotSupported('batch is not supported');
       arg = payload;
     } else {
       const type = payload !== null && typeof payload === 'object' ? payload.type : undefined;
-      const name = typeof type === 'string' ? HANDLERS[type] : undefined;
+      const name = typeof type === 'string' && hasOwn(HANDLERS.byEventType, type) ? HANDLERS.byEventType[type] : undefined;
       fn = name ? handlers[name] : undefined;
       if (typeof fn !== 'function') throw new EventNotSupported(`${StringCtor(type)} is not supported`);
       arg = payload;
@@ -717,8 +711,9 @@ function flush() {
 }
 
 const entry = {
-  load(factory) {
+  load(factory, handlersJson) {
     moduleFactory = factory;
+    HANDLERS = JSONparse(handlersJson);
   },
   start,
   tick,
