@@ -36,6 +36,7 @@ PACED_SECONDS = 10
 CLIENT_CONNECTIONS = 24
 DRAIN_TIMEOUT_S = 120
 DEPLOYS = 10
+BACKLOG_EVENTS = 3000
 
 INSERT = """
 async function onTrack(event, settings) {
@@ -508,7 +509,12 @@ def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
         _wait_for_port(port)
         load = _Load(port, path, sink)
         for concurrency in (1, 2):
+            # The pipeline alone: a backlog stored first, then drained with no intake running,
+            # so the worker processes have the machine to themselves (how they scale).
+            _backlog_store(data, BACKLOG_EVENTS)
+            sink.clear()
             worker = _worker(processes, env, concurrency)
+            rows.append(_backlog_drained(label, concurrency, sink))
             load.run(100, None)  # warm up: each process starts its runtime and isolates
             result = load.run(SATURATION_EVENTS, None)
             rows += _rows(label, f"as fast as taken, {concurrency} worker process(es)", result)
@@ -614,4 +620,36 @@ def _deploys(label: str, data: dict) -> BenchRow:
     p50 = statistics.median(timings)
     return BenchRow(
         AREA, f"{label}, deploy: click -> instance runs it, p50", p50, "ms", "<= 1000", p50 <= 1000
+    )
+
+
+def _backlog_store(data: dict, count: int) -> None:
+    """Store webhook requests as intake would (the wake-ups wait in the broker for a worker)."""
+    from functions_ui.deploys.intake import webhook_accept
+
+    source = data["source"]
+    for n in range(count):
+        body = json.dumps({"type": "ticket_created", "user_id": f"b{n}", "ticket": n})
+        webhook_accept(
+            instance_id=source.pk,
+            workspace_id=source.function.workspace_id,
+            body=body,
+            headers={"Content-Type": "application/json"},
+            query="",
+        )
+
+
+def _backlog_drained(label: str, concurrency: int, sink: _Sink) -> BenchRow:
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while sink.count() < BACKLOG_EVENTS and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with sink.lock:
+        arrivals = sorted(v[0] for v in sink.arrivals.values())
+    rate = len(arrivals) / max(arrivals[-1] - arrivals[0], 1e-9) if arrivals else 0.0
+    return BenchRow(
+        AREA,
+        f"{label}, a backlog of {BACKLOG_EVENTS} drained by {concurrency} worker process(es), "
+        f"no intake ({len(arrivals)} delivered)",
+        rate,
+        "events/s",
     )
