@@ -10,7 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from catalog.models import ID_PREFIXES, Function, ResourceType, new_catalog_id
+from catalog.kinds import kind_of
+from catalog.models import Function, ResourceType, new_catalog_id
 from functions_ui.bench.rows import BenchRow
 from functions_ui.permissions.models import Role
 from functions_ui.workspaces.models import Workspace
@@ -31,7 +32,7 @@ def _seed() -> tuple[Workspace, Client]:
         [
             Function(
                 workspace=workspace,
-                public_id=ID_PREFIXES[TYPES[n % 3]] + new_catalog_id(),
+                public_id=kind_of(TYPES[n % 3]).id_prefix + new_catalog_id(),
                 resource_type=TYPES[n % 3],
                 display_name=f"Function {n:05d}",
                 description="A benchmark function that forwards events somewhere useful.",

@@ -21,14 +21,6 @@ class ResourceType(models.TextChoices):
     INSERT_DESTINATION = "INSERT_DESTINATION", "Insert"
 
 
-# Segment's public ids carry the function type as a prefix.
-ID_PREFIXES = {
-    ResourceType.SOURCE: "sfnc_",
-    ResourceType.DESTINATION: "dfn_",
-    ResourceType.INSERT_DESTINATION: "ifnd_",
-}
-
-
 def new_catalog_id() -> str:
     """A 22-character base62 id, like the suffix of Segment's function ids."""
     return "".join(secrets.choice(BASE62) for _ in range(22))
@@ -98,11 +90,9 @@ class Function(models.Model):
 
     @property
     def type_slug(self) -> str:
-        return {
-            ResourceType.SOURCE: "source",
-            ResourceType.DESTINATION: "destination",
-            ResourceType.INSERT_DESTINATION: "insert",
-        }[ResourceType(self.resource_type)]
+        from catalog.kinds import kind_of  # kinds imports this module
+
+        return kind_of(self.resource_type).slug
 
 
 class SettingType(models.TextChoices):

@@ -5,15 +5,10 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from catalog.models import Function, ResourceType
+from catalog.kinds import KINDS, KINDS_BY_SLUG
+from catalog.models import Function
 from functions_ui.permissions.policy import MemberAccess, filter_visible_functions, require
 from functions_ui.workspaces.models import Workspace
-
-TYPE_FILTERS = {
-    "source": ResourceType.SOURCE,
-    "destination": ResourceType.DESTINATION,
-    "insert": ResourceType.INSERT_DESTINATION,
-}
 
 
 def function_list(
@@ -23,8 +18,8 @@ def function_list(
     functions = filter_visible_functions(
         Function.objects.filter(workspace=workspace), access
     ).select_related("workspace", "updated_by", "created_by")
-    if type_slug in TYPE_FILTERS:
-        functions = functions.filter(resource_type=TYPE_FILTERS[type_slug])
+    if type_slug in KINDS_BY_SLUG:
+        functions = functions.filter(resource_type=KINDS_BY_SLUG[type_slug].resource_type)
     if search:
         functions = functions.filter(display_name__icontains=search)
     return functions.defer("code").order_by("-updated_at", "-id")
@@ -39,7 +34,7 @@ def function_type_counts(
         functions = functions.filter(display_name__icontains=search)
     counts = functions.aggregate(
         all=Count("id"),
-        **{slug: Count("id", filter=Q(resource_type=rt)) for slug, rt in TYPE_FILTERS.items()},
+        **{k.slug: Count("id", filter=Q(resource_type=k.resource_type)) for k in KINDS},
     )
     return counts
 

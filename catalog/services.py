@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from catalog.kinds import kind_of
 from catalog.models import (
-    ID_PREFIXES,
     SETTING_NAME_PATTERN,
     Function,
     FunctionSetting,
@@ -61,7 +61,7 @@ def function_create(
         raise ValidationError({"display_name": "A function with this name already exists."})
     function = Function(
         workspace=workspace,
-        public_id=ID_PREFIXES[ResourceType(resource_type)] + new_catalog_id(),
+        public_id=kind_of(resource_type).id_prefix + new_catalog_id(),
         resource_type=resource_type,
         display_name=display_name,
         description=description.strip(),

@@ -15,24 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from catalog import selectors, services
 from catalog.forms import BuildForm, FunctionConfigureForm, add_service_errors
+from catalog.kinds import KINDS, KINDS_BY_SLUG
 from catalog.models import ResourceType
 from catalog.starters import default_code
 from functions_ui.permissions.policy import denied_reason, require
 from functions_ui.workspaces.decorators import workspace_view
 
-TYPE_BY_SLUG = {
-    "source": ResourceType.SOURCE,
-    "destination": ResourceType.DESTINATION,
-    "insert": ResourceType.INSERT_DESTINATION,
-}
-
-
-CATALOG_TABS = (
-    ("", "All"),
-    ("source", "Source"),
-    ("destination", "Destination"),
-    ("insert", "Insert"),
-)
+CATALOG_TABS = (("", "All"), *((kind.slug, kind.label) for kind in KINDS))
 
 
 def _catalog_url(*, type_slug: str, search: str, page: int | None = None) -> str:
@@ -41,9 +30,9 @@ def _catalog_url(*, type_slug: str, search: str, page: int | None = None) -> str
 
 
 def _type_from_slug(type_slug: str) -> ResourceType:
-    if type_slug not in TYPE_BY_SLUG:
+    if type_slug not in KINDS_BY_SLUG:
         raise Http404("No such function type.")
-    return TYPE_BY_SLUG[type_slug]
+    return KINDS_BY_SLUG[type_slug].resource_type
 
 
 @require_GET
@@ -51,7 +40,7 @@ def _type_from_slug(type_slug: str) -> ResourceType:
 @workspace_view
 def function_list(request: HttpRequest) -> HttpResponse:
     type_slug = request.GET.get("type", "")
-    if type_slug not in selectors.TYPE_FILTERS:
+    if type_slug not in KINDS_BY_SLUG:
         type_slug = ""
     search = request.GET.get("q", "").strip()[:120]
     functions = selectors.function_list(

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from catalog.models import ID_PREFIXES, Function, ResourceType, new_catalog_id
+from catalog.kinds import kind_of
+from catalog.models import Function, ResourceType, new_catalog_id
 from functions_ui.api.services import api_token_create
 from functions_ui.bench.rows import BenchRow
 from functions_ui.permissions.models import Role
@@ -34,7 +35,7 @@ def _seed() -> tuple[Workspace, str]:
         [
             Function(
                 workspace=workspace,
-                public_id=ID_PREFIXES[ResourceType.SOURCE] + new_catalog_id(),
+                public_id=kind_of(ResourceType.SOURCE).id_prefix + new_catalog_id(),
                 resource_type=ResourceType.SOURCE,
                 display_name=f"API function {n:05d}",
                 description="A benchmark function that receives webhooks.",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog.models import ID_PREFIXES, Function, FunctionSetting, ResourceType, SettingType
+from catalog.kinds import KINDS, kind_of
+from catalog.models import Function, FunctionSetting, ResourceType, SettingType
 from functions_ui.api.errors import validation_failure
 from functions_ui.api.selectors import LabelState
 from functions_ui.runtime.masking import MASK
@@ -509,8 +510,8 @@ def insert_function_id(body: dict[str, Any], *, field: str = "functionId") -> st
     value = optional_string(body, field)
     if not value:
         raise validation_failure(f"{field} is required.", field=field)
-    prefix = ID_PREFIXES[ResourceType.INSERT_DESTINATION]
-    if any(value.startswith(p) for p in ID_PREFIXES.values()):
+    prefix = kind_of(ResourceType.INSERT_DESTINATION).id_prefix
+    if any(value.startswith(k.id_prefix) for k in KINDS):
         return value
     return prefix + value
 

@@ -112,13 +112,6 @@ class InsertInstance(InstanceBase):
         pass
 
 
-INSTANCE_MODELS: dict[str, type[InstanceBase]] = {
-    "source": SourceInstance,
-    "destination": DestinationInstance,
-    "insert": InsertInstance,
-}
-
-
 class Deploy(models.Model):
     """One request to run a version on some instances of a function, and how it went."""
 

@@ -8,14 +8,13 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from catalog.models import Function, FunctionSetting, ResourceType
+from catalog.kinds import KINDS, kind_of
+from catalog.models import Function, FunctionSetting
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
-    INSTANCE_MODELS,
     Delivery,
     Deploy,
     DestinationInstance,
-    InsertInstance,
     InstanceBase,
     InstanceError,
     RunStatus,
@@ -29,11 +28,6 @@ from versioning.models import Version
 from versioning.selectors import deployed_version, latest_version
 
 TIMELINE_LENGTH = 20
-INSTANCE_MODEL_BY_TYPE = {
-    ResourceType.SOURCE: SourceInstance,
-    ResourceType.DESTINATION: DestinationInstance,
-    ResourceType.INSERT_DESTINATION: InsertInstance,
-}
 DELIVERY_FILTERS = ("delivered", "filtered", "unsupported", "rejected", "retrying", "failed")
 
 
@@ -60,7 +54,7 @@ class DeployOverview:
 
 
 def _instances(function: Function) -> QuerySet[InstanceBase]:
-    model = INSTANCE_MODEL_BY_TYPE[ResourceType(function.resource_type)]
+    model = kind_of(function.resource_type).instance_model
     return (
         model.objects.filter(function=function)
         .select_related("version")
@@ -73,7 +67,7 @@ def instance_names_by_version(
     *, function: Function, version_ids: list[str]
 ) -> dict[str, list[str]]:
     """Which instances run each of these versions (one query, whatever the count)."""
-    model = INSTANCE_MODEL_BY_TYPE[ResourceType(function.resource_type)]
+    model = kind_of(function.resource_type).instance_model
     rows = (
         model.objects.filter(function=function, version_id__in=version_ids)
         .order_by("name", "id")
@@ -145,7 +139,8 @@ def instance_get_for_user(
     action: str = "function.view",
 ) -> InstanceBase:
     """An instance of the workspace whose function the member may see (else 404)."""
-    model = next((m for m in INSTANCE_MODELS.values() if instance_id.startswith(m.ID_PREFIX)), None)
+    models = (kind.instance_model for kind in KINDS)
+    model = next((m for m in models if instance_id.startswith(m.ID_PREFIX)), None)
     instance = None
     if model is not None:
         instance = (

@@ -21,16 +21,14 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import Function, ResourceType
+from catalog.kinds import kind_of
+from catalog.models import Function
 from functions_ui.audit.context import VIA_SYSTEM, audit_context, audit_via
 from functions_ui.deploys.instances import acting_user
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
     Deploy,
     DeployStatus,
-    DestinationInstance,
-    InsertInstance,
-    SourceInstance,
 )
 from versioning.models import Version
 from versioning.selectors import deployed_version, latest_version
@@ -47,17 +45,9 @@ class DeployWaiting(TransientDeployError):
 
 # Deploys ------------------------------------------------------------------------------------
 
-# The instance lists of a deploy, by function type.
-TARGET_FIELDS = {
-    ResourceType.SOURCE: ("source_instances", SourceInstance),
-    ResourceType.DESTINATION: ("destination_instances", DestinationInstance),
-    ResourceType.INSERT_DESTINATION: ("insert_instances", InsertInstance),
-}
-
 
 def _instances_of(function: Function):
-    _, model = TARGET_FIELDS[ResourceType(function.resource_type)]
-    return model.objects.filter(function=function)
+    return kind_of(function.resource_type).instance_model.objects.filter(function=function)
 
 
 @transaction.atomic
@@ -98,8 +88,7 @@ def deploy_start(
         requested_via=audit_context().via,
         requested_token_label=audit_context().token_label,
     )
-    field, _ = TARGET_FIELDS[ResourceType(function.resource_type)]
-    getattr(deploy, field).set(chosen)
+    getattr(deploy, kind_of(function.resource_type).deploy_targets).set(chosen)
     # Imported here: tasks import this module. With the broker down the deploy stays queued
     # (committed), and the pipeline's sweep sends it once the broker is back.
     from functions_ui.deploys.tasks import deploy_enqueue
@@ -237,8 +226,9 @@ def deploy_execute(*, deploy_id: int) -> Deploy | None:
 @transaction.atomic
 def _deploy_switch(deploy: Deploy) -> bool:
     """Point the deploy's instances and the DEPLOYED label at its version, all or nothing."""
-    field, model = TARGET_FIELDS[ResourceType(deploy.function.resource_type)]
-    targets = getattr(deploy, field).values("pk")
+    kind = kind_of(deploy.function.resource_type)
+    model = kind.instance_model
+    targets = getattr(deploy, kind.deploy_targets).values("pk")
     finished = Deploy.objects.filter(pk=deploy.pk, status=DeployStatus.RUNNING).update(
         status=DeployStatus.SUCCEEDED, finished_at=timezone.now()
     )

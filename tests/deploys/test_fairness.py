@@ -19,7 +19,7 @@ from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FLOOD = 1500
+FLOOD = 3000
 COUNTER = "async function onTrack(event) { return event.properties.n }"
 
 
