@@ -13,13 +13,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from catalog.models import BASE62
+from catalog.models import new_catalog_id
 
 TOKEN_BYTES = 32
 
 
 def new_instance_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(BASE62) for _ in range(22))
+    return prefix + new_catalog_id()
 
 
 def new_webhook_token() -> str:
