@@ -7,24 +7,20 @@ so a function that passes its test meets the same request once deployed.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 # Segment's functions see their webhook under this host; our own webhook URLs differ.
 SOURCE_REQUEST_URL = "https://fn.segmentapis.com/"
 
 
 def source_request(*, body: str, headers: dict[str, str], query: str) -> dict[str, Any]:
-    """The runtime payload of one request: the body exactly as sent, headers, URL and query.
+    """The runtime payload of one request: the body exactly as sent, headers and URL.
 
-    A query key given once maps to its value, a repeated key to the list of its values.
+    The query travels in the URL only; `request.url.searchParams` reads it there (repeated keys
+    included). A `queryParameters` field is for fixtures that give the query apart.
     """
     query = query.lstrip("?")
     return {
         "body": body,
         "headers": headers,
         "url": SOURCE_REQUEST_URL + (f"?{query}" if query else ""),
-        "queryParameters": {
-            key: values[0] if len(values) == 1 else values
-            for key, values in parse_qs(query, keep_blank_values=True).items()
-        },
     }
