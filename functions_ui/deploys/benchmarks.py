@@ -420,38 +420,35 @@ def _make_data(sink_url: str) -> dict:
     workspace = Workspace.objects.create(slug="bench", name="Bench")
     source_code = next(s.code for s in STARTERS if s.slug == "source-webhook-to-track")
     setting = {"type": "STRING", "required": True, "sensitive": False}
+    endpoint = {**setting, "name": "endpoint", "label": "Endpoint", "description": ""}
+    api_key = {
+        **setting,
+        "name": "apiKey",
+        "label": "API Key",
+        "sensitive": True,
+        "description": "",
+    }
+    made = (
+        ("source", ResourceType.SOURCE, "Zendesk Tickets", source_code, []),
+        ("insert", ResourceType.INSERT_DESTINATION, "PII Scrubber", INSERT, []),
+        (
+            "destination",
+            ResourceType.DESTINATION,
+            "Analytics collector",
+            DESTINATION,
+            [endpoint, api_key],
+        ),
+    )
     functions = {
-        "source": function_create(
+        key: function_create(
             workspace=workspace,
             user=None,
-            resource_type=ResourceType.SOURCE,
-            display_name="Zendesk Tickets",
-            code=source_code,
-        ),
-        "insert": function_create(
-            workspace=workspace,
-            user=None,
-            resource_type=ResourceType.INSERT_DESTINATION,
-            display_name="PII Scrubber",
-            code=INSERT,
-        ),
-        "destination": function_create(
-            workspace=workspace,
-            user=None,
-            resource_type=ResourceType.DESTINATION,
-            display_name="Analytics collector",
-            code=DESTINATION,
-            settings=[
-                {**setting, "name": "endpoint", "label": "Endpoint", "description": ""},
-                {
-                    **setting,
-                    "name": "apiKey",
-                    "label": "API Key",
-                    "sensitive": True,
-                    "description": "",
-                },
-            ],
-        ),
+            resource_type=resource_type,
+            display_name=name,
+            code=code,
+            settings=settings_schema,
+        )
+        for key, resource_type, name, code, settings_schema in made
     }
     source = instances.source_instance_create(
         function=functions["source"], user=None, name="Zendesk", raw_settings={}
