@@ -257,14 +257,14 @@ def _record(
         if delivery.pk not in owned:
             continue
         attempt = delivery.attempts + 1
-        status = outcome.status
-        next_at = None
-        if status == RunStatus.RETRYING:
-            next_at = destination_policy().next_attempt_at(
-                attempts=attempt, first_attempt_at=delivery.first_attempt_at, now=now, rng=rng
-            )
-            if next_at is None:
-                status = RunStatus.FAILED
+        status, next_at = runs.next_try(
+            outcome.status,
+            policy=destination_policy(),
+            attempts=attempt,
+            first_attempt_at=delivery.first_attempt_at,
+            now=now,
+            rng=rng,
+        )
         delivery.status = status
         delivery.category = outcome.category
         delivery.stage = outcome.stage

@@ -8,6 +8,8 @@ records an outcome instead of leaving work half done.
 from __future__ import annotations
 
 import logging
+import random
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
+from functions_ui.deploys.retry import RetryPolicy
 from functions_ui.runtime import RunOptions, RunResult, run_function
 from functions_ui.runtime.types import (
     BATCH_HANDLER,
@@ -105,3 +108,21 @@ def single_payload(destination: DestinationInstance, event: dict) -> Any:
     if BATCH_HANDLER in handlers and handler not in handlers:
         return [event]
     return event
+
+
+def next_try(
+    status: str,
+    *,
+    policy: RetryPolicy,
+    attempts: int,
+    first_attempt_at: datetime,
+    now: datetime,
+    rng: random.Random | None,
+) -> tuple[str, datetime | None]:
+    """A retrying outcome's next attempt, or a final failure once the policy gives up."""
+    if status != RunStatus.RETRYING:
+        return status, None
+    next_at = policy.next_attempt_at(
+        attempts=attempts, first_attempt_at=first_attempt_at, now=now, rng=rng
+    )
+    return (status, next_at) if next_at is not None else (RunStatus.FAILED, None)

@@ -121,14 +121,14 @@ def _record(
     finished: list[int] = []
     for item in ran:
         result = item.result
-        status = runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
-        next_at = None
-        if status == RunStatus.RETRYING:
-            next_at = source_policy().next_attempt_at(
-                attempts=item.attempt, first_attempt_at=item.request.received_at, now=now, rng=rng
-            )
-            if next_at is None:
-                status = RunStatus.FAILED
+        status, next_at = runs.next_try(
+            runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
+            policy=source_policy(),
+            attempts=item.attempt,
+            first_attempt_at=item.request.received_at,
+            now=now,
+            rng=rng,
+        )
         fields = {
             "version": item.instance.version,
             "status": status,
