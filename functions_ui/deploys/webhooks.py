@@ -28,7 +28,10 @@ WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
 @require_POST
 def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A source instance's webhook: check the request, queue it, answer at once."""
-    found = webhook_target(token)
+    try:
+        found = webhook_target(token)
+    except DatabaseError:
+        return _busy()
     if found is None:
         return JsonResponse({"error": "Unknown webhook."}, status=404)
     if request.content_type not in WEBHOOK_CONTENT_TYPES:
@@ -66,7 +69,12 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
             query=request.META.get("QUERY_STRING", ""),
         )
     except DatabaseError:
-        response = JsonResponse({"error": "Busy: try again later."}, status=503)
-        response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
-        return response
+        return _busy()
     return JsonResponse({"status": "queued", "requestId": request_id})
+
+
+def _busy() -> HttpResponse:
+    """The database cannot take the request now: nothing was stored, the sender tries again."""
+    response = JsonResponse({"error": "Busy: try again later."}, status=503)
+    response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
+    return response

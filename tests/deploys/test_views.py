@@ -2,7 +2,6 @@ import json
 
 import pytest
 import redis
-from django.db import OperationalError
 from django.urls import reverse
 
 from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, WebhookRequest
@@ -96,16 +95,24 @@ def test_webhook_accepts_durably_while_redis_is_down(
     assert WebhookRequest.objects.get().request_id == response.json()["requestId"]
 
 
-def test_webhook_answers_503_when_the_database_is_down(client, workspace, monkeypatch):
-    from functions_ui.deploys import webhooks
+@pytest.mark.django_db(transaction=True)
+def test_webhook_answers_503_when_the_database_is_down(client, workspace):
+    """The real database made unreachable (a path or port where none is), not a stub."""
+    from django.db import connection
 
     _, source = make_source(workspace=workspace)
-
-    def database_down(**kwargs):
-        raise OperationalError("could not connect to server")
-
-    monkeypatch.setattr(webhooks, "webhook_accept", database_down)
-    response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    real = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent/dir/db.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = "1"
+    try:
+        response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(real)
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0
     assert not WebhookRequest.objects.exists()
