@@ -180,19 +180,21 @@ class _Sink:
         self.url = ""
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Keep-alive, as the collectors destinations post to are: one connection carries many.
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            stamp = time.time()
-            message_id = json.loads(body).get("messageId", "")
-            with self.lock:
-                self.arrivals.setdefault(message_id, []).append(stamp)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            await writer.drain()
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length)
+                stamp = time.time()
+                message_id = json.loads(body).get("messageId", "")
+                with self.lock:
+                    self.arrivals.setdefault(message_id, []).append(stamp)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
@@ -628,8 +630,7 @@ def _backlog_store(data: dict, count: int) -> None:
     for n in range(count):
         body = json.dumps({"type": "ticket_created", "user_id": f"b{n}", "ticket": n})
         webhook_accept(
-            instance_id=source.pk,
-            workspace_id=source.function.workspace_id,
+            token=source.webhook_token,
             body=body,
             headers={"Content-Type": "application/json"},
             query="",

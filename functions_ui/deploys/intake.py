@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from catalog.models import Function
@@ -33,19 +32,20 @@ CREDENTIAL_HEADERS = frozenset(
 )
 
 
-def webhook_accept(
-    *, instance_id: int, workspace_id: int, body: str, headers: dict[str, str], query: str
-) -> str:
-    """Store one webhook request for its source instance; returns the request id given out."""
+def webhook_accept(*, token: str, body: str, headers: dict[str, str], query: str) -> str | None:
+    """Store one webhook request for the enabled source instance its token names.
+
+    Returns the request id given out, or None when no enabled instance has that token.
+    """
     plain = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
     secret = {k: encrypt_value(v) for k, v in headers.items() if k.lower() in CREDENTIAL_HEADERS}
     request_id = uuid.uuid4().hex
     now = timezone.now()
-    # One INSERT commits by itself; the ring follows the commit (at once outside a transaction).
-    _insert(
-        WebhookRequest,
-        instance=instance_id,
-        workspace=workspace_id,
+    # One statement finds the instance and stores the request: every webhook pays for it, and
+    # a lookup then an INSERT cost two round trips (and the ORM's save() twice the statement).
+    # It commits by itself; the ring follows the commit (at once outside a transaction).
+    workspace_id = _insert_for_token(
+        token,
         request_id=request_id,
         body=body,
         headers=plain,
@@ -56,41 +56,32 @@ def webhook_accept(
         available_at=now,
         claim="",
     )
+    if workspace_id is None:
+        return None
     transaction.on_commit(lambda: doorbell.ring("sources", workspace_id))
     return request_id
 
 
-def _insert(model: type[Model], **values: Any) -> None:
-    """One plain INSERT of the given fields (values prepared by the fields themselves).
+def _insert_for_token(token: str, **values: Any) -> int | None:
+    """INSERT ... SELECT of a webhook request for the enabled instance with the token.
 
-    Every webhook pays for it: the ORM's save() path cost twice the statement itself.
+    The values are prepared by the model's own fields; returns the workspace id, or None when
+    no enabled instance has the token (and nothing was stored).
     """
-    fields = [model._meta.get_field(name) for name in values]
     quote = connection.ops.quote_name
+    fields = [WebhookRequest._meta.get_field(name) for name in values]
+    columns = ["instance_id", "workspace_id", *(f.column for f in fields)]
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"INSERT INTO {quote(WebhookRequest._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}) "
+        f"SELECT s.{quote('id')}, f.{quote('workspace_id')}, {', '.join(['%s'] * len(fields))} "
+        f"FROM {quote(SourceInstance._meta.db_table)} s "
+        f"JOIN {quote(Function._meta.db_table)} f ON f.{quote('id')} = s.{quote('function_id')} "
+        f"WHERE s.{quote('webhook_token')} = %s AND s.{quote('enabled')} = %s "
+        f"RETURNING {quote('workspace_id')}"
     )
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def webhook_target(token: str) -> tuple[int, int] | None:
-    """The enabled source instance a webhook token belongs to: (instance id, workspace id).
-
-    Every webhook asks this, so it is one plain indexed query rather than an ORM one (whose
-    compilation cost more than the query).
-    """
-    instance = SourceInstance._meta
-    function = Function._meta
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT s.{quote('id')}, f.{quote('workspace_id')} FROM {quote(instance.db_table)} s "
-        f"JOIN {quote(function.db_table)} f ON f.{quote('id')} = s.{quote('function_id')} "
-        f"WHERE s.{quote('webhook_token')} = %s AND s.{quote('enabled')} = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token, True])
+        cursor.execute(sql, [*params, token, True])
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else None
+    return row[0] if row else None

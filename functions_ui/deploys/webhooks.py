@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from functions_ui.deploys.intake import webhook_accept, webhook_target
+from functions_ui.deploys.intake import webhook_accept
 from functions_ui.runtime.types import SOURCE_BODY_LIMIT
 
 WEBHOOK_BODY_MAX_BYTES = SOURCE_BODY_LIMIT
@@ -28,12 +28,6 @@ WEBHOOK_DROPPED_HEADERS = frozenset({"cookie", "host", "content-length"})
 @require_POST
 def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A source instance's webhook: check the request, queue it, answer at once."""
-    try:
-        found = webhook_target(token)
-    except DatabaseError:
-        return _busy()
-    if found is None:
-        return JsonResponse({"error": "Unknown webhook."}, status=404)
     if request.content_type not in WEBHOOK_CONTENT_TYPES:
         return JsonResponse(
             {"error": "Send application/json or application/x-www-form-urlencoded."}, status=415
@@ -62,14 +56,15 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
     }
     try:
         request_id = webhook_accept(
-            instance_id=found[0],
-            workspace_id=found[1],
+            token=token,
             body=body,
             headers=headers,
             query=request.META.get("QUERY_STRING", ""),
         )
     except DatabaseError:
         return _busy()
+    if request_id is None:
+        return JsonResponse({"error": "Unknown webhook."}, status=404)
     return JsonResponse({"status": "queued", "requestId": request_id})
 
 

@@ -42,8 +42,7 @@ def test_a_flood_of_one_workspace_does_not_hold_back_another(workspace, start_wo
 
     eventually(flood_started)
     webhook_accept(
-        instance_id=acme_source.pk,
-        workspace_id=workspace.pk,
+        token=acme_source.webhook_token,
         body='{"event": "Order", "n": 1}',
         headers=JSON,
         query="",

@@ -138,8 +138,7 @@ def test_secrets_never_reach_logs_or_errors(workspace):
 def test_credential_headers_are_encrypted_while_queued(pipeline):
     source, _ = pipeline
     webhook_accept(
-        instance_id=source.pk,
-        workspace_id=source.function.workspace_id,
+        token=source.webhook_token,
         body="{}",
         headers={**JSON, "Authorization": "Basic c2VjcmV0", "X-Plain": "1"},
         query="",

@@ -70,3 +70,35 @@ def http_server() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
+    """Answers 200 on connections kept open, noting the client port of each request."""
+
+    protocol_version = "HTTP/1.1"
+    client_ports: list[int] = []
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.client_ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST
+
+
+@pytest.fixture
+def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
+    """A local HTTP/1.1 server and the client port each request it took came from."""
+    ports: list[int] = []
+    handler = type("Handler", (_KeepAliveHandler,), {"client_ports": ports})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", ports
+    server.shutdown()

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
+from django.conf import settings
 
-from functions_ui.runtime import MockResponse, run_function
+from functions_ui.runtime import MockResponse, RunOptions, run_function
 from tests.runtime.conftest import run_body, run_dest
 
 ESCAPES = [
@@ -269,6 +271,42 @@ def test_allowed_hostname_bypasses_block(http_server: str) -> None:
     assert r.result == 503
 
 
+def test_connections_to_a_collector_are_kept_between_runs(
+    keep_alive_server: tuple[str, list[int]],
+) -> None:
+    """A destination posting every event to one collector does not reconnect for each."""
+    url, client_ports = keep_alive_server
+    workspace = f"keep-alive-{uuid.uuid4().hex}"
+    for _ in range(8):
+        r = run_body(
+            f"await fetch('{url}/collect', {{ method: 'POST', body: 'e' }})",
+            allowed_hosts=["127.0.0.1"],
+            workspace=workspace,
+        )
+        assert r.status == "success", r.error
+    assert len(client_ports) == 8
+    # The workspace's runs are spread over at most its worker processes, one connection each.
+    assert len(set(client_ports)) <= settings.RUNTIME_WORKERS_PER_WORKSPACE
+
+
+def test_a_connection_opened_for_an_allowed_host_serves_no_run_without_the_exemption(
+    keep_alive_server: tuple[str, list[int]],
+) -> None:
+    """A pooled socket to a host the operator allowed must not let another run skip the policy."""
+    port = keep_alive_server[0].rsplit(":", 1)[1]
+    workspace = f"keep-alive-{uuid.uuid4().hex}"
+    for _ in range(4):  # every worker process of the workspace pools a socket to localhost
+        allowed = run_body(
+            f"const res = await fetch('http://localhost:{port}/'); return res.status",
+            allowed_hosts=["localhost"],
+            workspace=workspace,
+        )
+        assert allowed.result == 200, allowed.error
+    for _ in range(4):
+        refused = run_body(f"await fetch('http://localhost:{port}/')", workspace=workspace)
+        assert "refused" in refused.error["message"]
+
+
 def test_retry_on_5xx_pattern(http_server: str) -> None:
     r = run_body(
         f"const res = await fetch('{http_server}/status/503');"
@@ -305,8 +343,14 @@ def test_buffers_outside_the_heap_are_capped_too() -> None:
         "  return buffers.length;\n"
         "}\n"
     )
+    # V8 collects garbage for a few seconds before it gives up an allocation over the limit;
+    # the longer time limit keeps this test about the limit, not about how fast that is.
     result = run_function(
-        code=code, function_type="destination", payload={"type": "track"}, settings={}
+        code=code,
+        function_type="destination",
+        payload={"type": "track"},
+        settings={},
+        options=RunOptions(timeout_ms=30_000),
     )
     assert result.status == "bad_request"
     assert "allocation failed" in result.error["message"]
