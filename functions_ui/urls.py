@@ -9,6 +9,9 @@ from functions_ui.deploys import webhooks as deploy_webhooks
 from functions_ui.editor import views as editor_views
 
 urlpatterns = [
+    # A source instance's webhook: public, its unguessable token the credential. First in the
+    # list because every webhook pays for each pattern tried before the one that matches.
+    path("hooks/<str:token>", deploy_webhooks.webhook, name="instance_webhook"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
@@ -34,6 +37,4 @@ urlpatterns = [
     # A function's test webhook is public: its unguessable token is the credential.
     path("hooks/test/<str:token>/", editor_views.webhook_capture, name="webhook_capture"),
     path("w/<slug:workspace_slug>/", include("functions_ui.deploys.urls")),
-    # A source instance's webhook: public too, its token likewise the credential.
-    path("hooks/<str:token>", deploy_webhooks.webhook, name="instance_webhook"),
 ]
