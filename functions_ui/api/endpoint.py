@@ -1,10 +1,12 @@
 """What every API endpoint does around its operation: the HTTP side of the public API.
 
-`endpoint(GET=..., POST=...)` builds one Django view per path. In order, it authenticates
-the bearer token (401), counts the request against the token's rate limit (429), checks the
-method (405) and the request's media type (415), parses a JSON body (400, 413), runs the
-operation, and renders `{"data": ...}` or `{"errors": [...]}`, with the rate-limit headers on
-every response to an authenticated request. It is CSRF-exempt and never touches the session.
+`endpoint({"GET": route, ...})` builds one Django view per path from its routes (routes.py).
+In order, it authenticates the bearer token (401), counts the request against the token's
+rate limit (429), checks the method (405), checks the query string against the route's query
+schema and the body against its body schema (media type 415, size 413, JSON 400, fields 422),
+runs the operation, and renders its `data` model as `{"data": ...}`, or `{"errors": [...]}`,
+with the rate-limit headers on every response to an authenticated request. It is CSRF-exempt
+and never touches the session.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from pydantic import BaseModel
+from pydantic import ValidationError as SchemaError
 
 from functions_ui.api.auth import ApiContext, authenticate
 from functions_ui.api.errors import ApiError, from_validation_error, not_found
@@ -25,6 +29,9 @@ from functions_ui.api.ratelimit import RateLimit, rate_limit_hit
 from functions_ui.audit.context import VIA_API, audit_via
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
+
+if TYPE_CHECKING:
+    from functions_ui.api.routes import Route
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +48,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 @dataclass(frozen=True)
 class Result:
-    """What an operation returns: the `data` object and the status (Segment answers 200)."""
+    """What an operation returns: the `data` model its route names, and the status (Segment
+    answers 200)."""
 
-    data: dict[str, Any]
+    data: BaseModel
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -121,6 +129,42 @@ def query_param(request: HttpRequest, name: str) -> str | None:
     return value
 
 
+def checked(model: type[BaseModel], raw: dict[str, Any]) -> BaseModel:
+    """The model of `raw`, or a 422 with one error per field at fault."""
+    from functions_ui.api.schemas import error_message, field_path
+
+    try:
+        return model.model_validate(raw)
+    except SchemaError as error:
+        errors = []
+        for item in error.errors():
+            path = field_path(item["loc"])
+            errors.append(
+                {"type": "ValidationFailure", "message": error_message(item, path), "field": path}
+            )
+        raise ApiError(422, errors[0]["message"], errors=errors) from error
+
+
+def query_input(request: HttpRequest, model: type[BaseModel]) -> BaseModel:
+    """The query string, as the route's query schema reads it."""
+    raw = {}
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        value = query_param(request, alias)
+        if value is not None:
+            raw[alias] = value
+    return checked(model, raw)
+
+
+def _inputs(request: HttpRequest, route: Route) -> dict[str, BaseModel]:
+    inputs = {}
+    if route.query is not None:
+        inputs["query"] = query_input(request, route.query)
+    if route.body is not None:
+        inputs["body"] = checked(route.body, json_body(request))
+    return inputs
+
+
 def _run(operation: Operation, request: HttpRequest, api: ApiContext, kwargs: dict) -> Result:
     # The audit trail records what the operation changes as done through this token.
     label = f"{api.token.hint}… {api.token.description}".strip()
@@ -149,9 +193,9 @@ def _record_denied(request: HttpRequest, api: ApiContext, reason: str, kwargs: d
     )
 
 
-def endpoint(**operations: Operation) -> Callable[..., HttpResponse]:
-    """A view serving each HTTP method named in `operations` (GET=..., POST=...)."""
-    allowed = ", ".join(sorted(operations))
+def endpoint(routes: dict[str, Route]) -> Callable[..., HttpResponse]:
+    """The view of one path, serving the method of each of its routes."""
+    allowed = ", ".join(sorted(routes))
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -162,24 +206,25 @@ def endpoint(**operations: Operation) -> Callable[..., HttpResponse]:
             headers = limit.headers()
             if limit.exceeded:
                 raise ApiError(429, "Too many requests", data=limit.error_data())
-            operation = operations.get(request.method or "")
-            if operation is None:
+            route = routes.get(request.method or "")
+            if route is None:
                 raise ApiError(
                     405,
                     f"{request.method} is not allowed here; use {allowed}.",
                     headers={"Allow": allowed},
                 )
-            result = _run(operation, request, api, kwargs)
+            result = _run(route.operation, request, api, {**kwargs, **_inputs(request, route)})
+            if not isinstance(result.data, route.data):
+                raise TypeError(f"{route.operation_id} answered {type(result.data).__name__}")
         except ApiError as error:
             return error_response(request, error, headers)
         except Exception:
             logger.exception("API request %s %s failed", request.method, request.path)
             return error_response(request, ApiError(500, "Internal error"), headers)
-        return json_response(
-            request, {"data": result.data}, result.status, {**headers, **result.headers}
-        )
+        data = result.data.model_dump(mode="json", by_alias=True)
+        return json_response(request, {"data": data}, result.status, {**headers, **result.headers})
 
-    view.operations = operations  # type: ignore[attr-defined]
+    view.routes = routes  # type: ignore[attr-defined]
     return view
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from functions_ui.api.errors import validation_failure
+from functions_ui.api.schemas import Pagination
 
 # A cursor points between two rows and reads towards the end of the list ("next") or
 # towards its start ("previous"), in the list's own order.
@@ -60,23 +61,17 @@ class PageRequest:
     count: int
     cursor: str | None
 
-
-def page_request(params: dict[str, str | None]) -> PageRequest:
-    """Check `pagination.count` (1 to API_PAGE_SIZE_MAX) and take `pagination.cursor`."""
-    raw_count = params.get("count")
-    count = settings.API_PAGE_SIZE_DEFAULT
-    if raw_count is not None:
-        if not raw_count.strip().isascii() or not raw_count.strip().isdigit():
+    @classmethod
+    def checked(cls, *, count: int | None, cursor: str | None) -> PageRequest:
+        """`pagination.count` from 1 to API_PAGE_SIZE_MAX (a setting), and the cursor."""
+        if count is None:
+            count = settings.API_PAGE_SIZE_DEFAULT
+        if not 1 <= count <= settings.API_PAGE_SIZE_MAX:
             raise validation_failure(
-                "pagination.count must be a whole number.", field="pagination.count"
+                f"pagination.count must be between 1 and {settings.API_PAGE_SIZE_MAX}.",
+                field="pagination.count",
             )
-        count = int(raw_count)
-    if not 1 <= count <= settings.API_PAGE_SIZE_MAX:
-        raise validation_failure(
-            f"pagination.count must be between 1 and {settings.API_PAGE_SIZE_MAX}.",
-            field="pagination.count",
-        )
-    return PageRequest(count=count, cursor=params.get("cursor") or None)
+        return cls(count=count, cursor=cursor or None)
 
 
 @dataclass(frozen=True)
@@ -87,13 +82,13 @@ class Page:
     previous: str | None
     total_entries: int
 
-    def pagination(self) -> dict[str, Any]:
-        return {
-            "current": self.current,
-            "next": self.next,
-            "previous": self.previous,
-            "totalEntries": self.total_entries,
-        }
+    def pagination(self) -> Pagination:
+        return Pagination(
+            current=self.current,
+            next=self.next,
+            previous=self.previous,
+            total_entries=self.total_entries,
+        )
 
 
 def paginate(

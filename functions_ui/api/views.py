@@ -1,7 +1,8 @@
 """The public API's operations, and its two pages: the readable docs and the token page.
 
-Each operation parses its input, asks the permission policy (through the catalog's
-`function_get_for_user`), calls a service or selector, and returns the `data` object;
+Each operation gets its path's ids and its query and body already checked against the
+route's schemas (routes.py), asks the permission policy (through the catalog's
+`function_get_for_user`), calls a service or selector, and returns the route's `data` model;
 `endpoint.endpoint` does authentication, limits, errors and rendering around it.
 """
 
@@ -17,19 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import Function, ResourceType
-from functions_ui.api import selectors, serializers, services
+from functions_ui.api import schemas, selectors, serializers, services
 from functions_ui.api.auth import ApiContext
-from functions_ui.api.endpoint import Result, json_body, query_param
+from functions_ui.api.endpoint import Result
 from functions_ui.api.errors import not_found, validation_failure
-from functions_ui.api.openapi import docs_sections, openapi_document
-from functions_ui.api.pagination import page_request, paginate
+from functions_ui.api.pagination import PageRequest, paginate
 from functions_ui.permissions.policy import require
 from functions_ui.workspaces.decorators import workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
 from versioning.diffing import DiffOptions, unified_text
-
-COMPARE_MAX_CONTEXT = 1000
 
 
 def _function(api: ApiContext, function_id: str, action: str = "function.view") -> Function:
@@ -38,80 +36,87 @@ def _function(api: ApiContext, function_id: str, action: str = "function.view") 
     )
 
 
-def _page_params(request: HttpRequest) -> dict[str, str | None]:
-    return {
-        "count": query_param(request, "pagination.count"),
-        "cursor": query_param(request, "pagination.cursor"),
-    }
+def _page(query: schemas.PageQuery) -> PageRequest:
+    return PageRequest.checked(count=query.count, cursor=query.cursor)
 
 
-def _function_data(request: HttpRequest, function: Function) -> dict[str, Any]:
+def _function_data(request: HttpRequest, function: Function) -> schemas.FunctionData:
     token = selectors.preview_webhook_token(function=function)
     preview_url = (
         request.build_absolute_uri(reverse("webhook_capture", kwargs={"token": token}))
         if token
         else ""
     )
-    return serializers.function_to_dict(
-        function,
-        settings=selectors.function_settings(function=function),
-        labels=selectors.label_state(function=function),
-        preview_webhook_url=preview_url,
+    return schemas.FunctionData(
+        function=serializers.function_out(
+            function,
+            settings=selectors.function_settings(function=function),
+            labels=selectors.label_state(function=function),
+            preview_webhook_url=preview_url,
+        )
     )
+
+
+def _version_of(function: Function, version_id: str) -> Any:
+    """The function's version named in a body: an unknown id is the field's fault (422)."""
+    try:
+        return version_selectors.version_get_for_function(function=function, version_id=version_id)
+    except Http404 as error:
+        raise validation_failure(
+            "No version of this function has this id.", field="versionId"
+        ) from error
 
 
 # Functions --------------------------------------------------------------------------------
 
 
-def function_list(request: HttpRequest, api: ApiContext) -> Result:
-    resource_type = query_param(request, "resourceType")
-    if resource_type is None:
-        raise validation_failure("resourceType is required.", field="resourceType")
-    if resource_type not in ResourceType.values:
-        raise validation_failure(
-            f"resourceType must be one of {', '.join(ResourceType.values)}.",
-            field="resourceType",
-        )
+def function_list(
+    request: HttpRequest, api: ApiContext, *, query: schemas.FunctionListQuery
+) -> Result:
     page = paginate(
         selectors.function_list_for_api(
-            workspace=api.workspace, access=api.access, resource_type=ResourceType(resource_type)
+            workspace=api.workspace,
+            access=api.access,
+            resource_type=ResourceType(query.resource_type),
         ),
-        request=page_request(_page_params(request)),
+        request=_page(query),
         kind="f",
         key="id",
     )
     return Result(
-        {
-            "functions": [serializers.function_list_item(f) for f in page.items],
-            "pagination": page.pagination(),
-        }
+        schemas.FunctionListData(
+            functions=[serializers.function_list_item(f) for f in page.items],
+            pagination=page.pagination(),
+        )
     )
 
 
-def function_create(request: HttpRequest, api: ApiContext) -> Result:
+def function_create(
+    request: HttpRequest, api: ApiContext, *, body: schemas.CreateFunctionV1Input
+) -> Result:
     require(api.access, "function.create")
-    given = serializers.function_create_input(json_body(request))
     function = catalog_services.function_create(
         workspace=api.workspace,
         user=api.user,
-        resource_type=given.resource_type,
-        display_name=given.display_name,
-        description=given.description,
-        logo_url=given.logo_url,
-        code=given.code,
-        settings=given.settings,
+        resource_type=body.resource_type,
+        display_name=body.display_name,
+        description=body.description or "",
+        logo_url=body.logo_url or "",
+        code=body.code,
+        settings=[setting.as_service_dict() for setting in body.settings or []],
     )
-    return Result({"function": _function_data(request, function)})
+    return Result(_function_data(request, function))
 
 
 def function_get(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
-    return Result({"function": _function_data(request, _function(api, function_id))})
+    return Result(_function_data(request, _function(api, function_id)))
 
 
-def function_update(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+def function_update(
+    request: HttpRequest, api: ApiContext, function_id: str, *, body: schemas.UpdateFunctionV1Input
+) -> Result:
     function = _function(api, function_id, "function.edit")
-    given = serializers.function_update_input(json_body(request))
-    if given.resource_type is not None and given.resource_type != function.resource_type:
+    if body.resource_type is not None and body.resource_type != function.resource_type:
         raise validation_failure(
             "resourceType cannot be changed; create a new function instead.",
             field="resourceType",
@@ -119,38 +124,42 @@ def function_update(request: HttpRequest, api: ApiContext, function_id: str) -> 
     services.function_patch(
         function=function,
         user=api.user,
-        display_name=given.display_name,
-        description=given.description,
-        logo_url=given.logo_url,
-        code=given.code,
-        settings=given.settings,
+        display_name=body.display_name,
+        description=body.description,
+        logo_url=body.logo_url,
+        code=body.code,
+        settings=None
+        if body.settings is None
+        else [setting.as_service_dict() for setting in body.settings],
     )
-    return Result({"function": _function_data(request, function)})
+    return Result(_function_data(request, function))
 
 
 def function_delete(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
     catalog_services.function_delete(function=_function(api, function_id, "function.delete"))
-    return Result({"status": "SUCCESS"})
+    return Result(schemas.DeletedData(status="SUCCESS"))
 
 
 # Versions -------------------------------------------------------------------------------
 
 
-def version_list(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+def version_list(
+    request: HttpRequest, api: ApiContext, function_id: str, *, query: schemas.PageQuery
+) -> Result:
     function = _function(api, function_id)
     labels = selectors.label_state(function=function)
     page = paginate(
         selectors.version_list_for_api(function=function),
-        request=page_request(_page_params(request)),
+        request=_page(query),
         kind="v",
         key="number",
         descending=True,
     )
     return Result(
-        {
-            "versions": [serializers.version_to_dict(v, labels=labels) for v in page.items],
-            "pagination": page.pagination(),
-        }
+        schemas.VersionListData(
+            versions=[serializers.version_out(v, labels=labels) for v in page.items],
+            pagination=page.pagination(),
+        )
     )
 
 
@@ -158,113 +167,72 @@ def version_get(request: HttpRequest, api: ApiContext, function_id: str, version
     function = _function(api, function_id)
     version = version_selectors.version_get_for_function(function=function, version_id=version_id)
     labels = selectors.label_state(function=function)
-    return Result({"version": serializers.version_to_dict(version, labels=labels)})
+    return Result(schemas.VersionData(version=serializers.version_out(version, labels=labels)))
 
 
-def version_restore(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+def version_restore(
+    request: HttpRequest, api: ApiContext, function_id: str, *, body: schemas.RestoreVersionInput
+) -> Result:
     function = _function(api, function_id, "function.edit")
-    version_id = serializers.version_restore_input(json_body(request))
-    try:
-        version = version_selectors.version_get_for_function(
-            function=function, version_id=version_id
-        )
-    except Http404 as error:
-        raise validation_failure(
-            "No version of this function has this id.", field="versionId"
-        ) from error
+    version = _version_of(function, body.version_id)
     restored = version_services.version_restore(version=version, user=api.user)
     labels = selectors.label_state(function=function)
-    return Result({"version": serializers.version_to_dict(restored, labels=labels)})
-
-
-def _context_lines(request: HttpRequest) -> int:
-    raw = query_param(request, "context")
-    if raw is None:
-        return 3
-    if not raw.isascii() or not raw.isdigit() or int(raw) > COMPARE_MAX_CONTEXT:
-        raise validation_failure(
-            f"context must be a whole number from 0 to {COMPARE_MAX_CONTEXT}.", field="context"
-        )
-    return int(raw)
-
-
-def _flag(request: HttpRequest, name: str) -> bool:
-    raw = query_param(request, name)
-    if raw is None:
-        return False
-    if raw not in ("true", "false"):
-        raise validation_failure(f"{name} must be true or false.", field=name)
-    return raw == "true"
+    return Result(schemas.VersionData(version=serializers.version_out(restored, labels=labels)))
 
 
 def version_compare(
-    request: HttpRequest, api: ApiContext, function_id: str, base_id: str, target_id: str
+    request: HttpRequest,
+    api: ApiContext,
+    function_id: str,
+    base_version_id: str,
+    target_version_id: str,
+    *,
+    query: schemas.CompareQuery,
 ) -> Result:
     function = _function(api, function_id)
-    base = version_selectors.version_get_for_function(function=function, version_id=base_id)
-    target = version_selectors.version_get_for_function(function=function, version_id=target_id)
-    context = _context_lines(request)
+    base = version_selectors.version_get_for_function(function=function, version_id=base_version_id)
+    target = version_selectors.version_get_for_function(
+        function=function, version_id=target_version_id
+    )
     options = DiffOptions(
-        context_lines=context,
-        ignore_whitespace=_flag(request, "ignoreWhitespace"),
+        context_lines=query.context,
+        ignore_whitespace=query.ignore_whitespace == "true",
         highlight=False,
         intraline=False,
     )
     diff = version_selectors.version_diff(base=base, target=target, options=options)
     unified = unified_text(
-        base.code, target.code, f"v{base.number}", f"v{target.number}", context_lines=context
+        base.code, target.code, f"v{base.number}", f"v{target.number}", context_lines=query.context
     )
     return Result(
-        {"diff": serializers.diff_to_dict(diff, base=base, target=target, unified=unified)}
+        schemas.DiffData(diff=serializers.diff_out(diff, base=base, target=target, unified=unified))
     )
 
 
 # Deploys and instances ------------------------------------------------------------------
 
 
-def _deploy_input(body: dict[str, Any]) -> tuple[str | None, list[str] | None, str]:
-    unknown = sorted(set(body) - {"versionId", "instanceIds", "message"})
-    if unknown:
-        raise validation_failure(f"Unknown field {unknown[0]!r}.", field=unknown[0])
-    version_id = serializers.optional_string(body, "versionId")
-    message = serializers.optional_string(body, "message") or ""
-    instance_ids = body.get("instanceIds")
-    if instance_ids is not None:
-        if not isinstance(instance_ids, list) or not all(
-            isinstance(item, str) for item in instance_ids
-        ):
-            raise validation_failure("instanceIds must be a list of strings.", field="instanceIds")
-        instance_ids = [serializers.clean_text(item, "instanceIds") for item in instance_ids]
-    return version_id, instance_ids, message
-
-
-def function_deploy(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+def function_deploy(
+    request: HttpRequest, api: ApiContext, function_id: str, *, body: schemas.DeployInput
+) -> Result:
     """Deploy LATEST (or `versionId`) to all instances (or `instanceIds`), of any type."""
     from functions_ui.deploys.services import deploy_start
 
     function = _function(api, function_id, "function.deploy")
-    version_id, instance_ids, message = _deploy_input(json_body(request))
-    if version_id is None:
+    if body.version_id is None:
         version = version_selectors.latest_version(function=function)
         if version is None:
             raise validation_failure("The function has no version to deploy.", field="versionId")
     else:
-        try:
-            version = version_selectors.version_get_for_function(
-                function=function, version_id=version_id
-            )
-        except Http404 as error:
-            raise validation_failure(
-                "No version of this function has this id.", field="versionId"
-            ) from error
+        version = _version_of(function, body.version_id)
     deploy = deploy_start(
         function=function,
         version=version,
         user=api.user,
-        instance_ids=instance_ids,
-        message=message,
+        instance_ids=body.instance_ids,
+        message=body.message or "",
     )
-    return Result({"functionDeployment": serializers.deploy_to_dict(deploy)})
+    return Result(schemas.DeploymentData(function_deployment=serializers.deploy_out(deploy)))
 
 
 def deploy_get(request: HttpRequest, api: ApiContext, function_id: str, deploy_id: str) -> Result:
@@ -272,7 +240,7 @@ def deploy_get(request: HttpRequest, api: ApiContext, function_id: str, deploy_i
 
     function = _function(api, function_id)
     deploy = deploy_get_for_function(function=function, deploy_id=deploy_id)
-    return Result({"functionDeployment": serializers.deploy_to_dict(deploy)})
+    return Result(schemas.DeploymentData(function_deployment=serializers.deploy_out(deploy)))
 
 
 def instance_list(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
@@ -284,11 +252,9 @@ def instance_list(request: HttpRequest, api: ApiContext, function_id: str) -> Re
         function=function, latest=version_selectors.latest_version(function=function)
     )
     return Result(
-        {
-            "instances": [
-                serializers.instance_to_dict(row.instance, settings=settings) for row in rows
-            ]
-        }
+        schemas.InstanceListData(
+            instances=[serializers.instance_out(row.instance, settings=settings) for row in rows]
+        )
     )
 
 
@@ -306,9 +272,9 @@ def _function_instance(api: ApiContext, function_id: str, instance_id: str, acti
     return instance
 
 
-def _instance_data(instance: Any) -> dict[str, Any]:
+def _instance_data(instance: Any) -> schemas.InstanceData:
     settings = selectors.function_settings(function=instance.function)
-    return {"instance": serializers.instance_to_dict(instance, settings=settings)}
+    return schemas.InstanceData(instance=serializers.instance_out(instance, settings=settings))
 
 
 def instance_get(
@@ -318,41 +284,45 @@ def instance_get(
     return Result(_instance_data(instance))
 
 
-def instance_create(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
+def instance_create(
+    request: HttpRequest, api: ApiContext, function_id: str, *, body: schemas.CreateInstanceInput
+) -> Result:
     """Connect an instance of the function, whatever its type."""
     function = _function(api, function_id, "instance.connect")
-    given = serializers.instance_create_input(
-        json_body(request),
-        function=function,
-        declared=selectors.function_settings(function=function),
-    )
+    serializers.fields_of_type(body, function)
     instance = services.instance_create(
         function=function,
         user=api.user,
-        name=given.name or "",
-        settings=given.settings or {},
-        source_ids=given.source_ids or [],
-        destination_id=given.destination_id or "",
-        enabled=given.enabled is not False,
+        name=body.name,
+        settings=serializers.instance_settings_input(
+            body.settings, declared=selectors.function_settings(function=function)
+        )
+        or {},
+        source_ids=body.source_ids or [],
+        destination_id=body.destination_id or "",
+        enabled=body.enabled is not False,
     )
     return Result(_instance_data(instance))
 
 
 def instance_update(
-    request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
+    request: HttpRequest,
+    api: ApiContext,
+    function_id: str,
+    instance_id: str,
+    *,
+    body: schemas.UpdateInstanceInput,
 ) -> Result:
     instance = _function_instance(api, function_id, instance_id, "instance.connect")
-    given = serializers.instance_update_input(
-        json_body(request),
-        function=instance.function,
-        declared=selectors.function_settings(function=instance.function),
-    )
+    serializers.fields_of_type(body, instance.function, always={"enabled"})
     services.instance_patch(
         instance=instance,
-        name=given.name,
-        settings=given.settings,
-        enabled=given.enabled,
-        source_ids=given.source_ids,
+        name=body.name,
+        settings=serializers.instance_settings_input(
+            body.settings, declared=selectors.function_settings(function=instance.function)
+        ),
+        enabled=body.enabled,
+        source_ids=body.source_ids,
     )
     return Result(_instance_data(instance))
 
@@ -365,7 +335,7 @@ def instance_delete(
     deploys_instance_delete(
         instance=_function_instance(api, function_id, instance_id, "instance.connect")
     )
-    return Result({"status": "SUCCESS"})
+    return Result(schemas.DeletedData(status="SUCCESS"))
 
 
 # Insert function instances, as Segment's paths name them ----------------------------------
@@ -373,7 +343,7 @@ def instance_delete(
 
 def _insert_function(api: ApiContext, function_id: str, action: str) -> Function:
     """The insert function of a `functionId` (404 when unseen, 422 when of another type)."""
-    function = _function(api, function_id)
+    function = _function(api, serializers.insert_function_id(function_id))
     if function.resource_type != ResourceType.INSERT_DESTINATION:
         raise validation_failure("functionId must be an insert function's id.", field="functionId")
     require(api.access, action, function)
@@ -393,47 +363,54 @@ def _insert_instance(api: ApiContext, instance_id: str, action: str) -> Any:
     return instance
 
 
-def _insert_instance_data(instance: Any) -> dict[str, Any]:
+def _insert_instance_data(instance: Any) -> schemas.InsertInstanceData:
     settings = selectors.function_settings(function=instance.function)
-    return {"instance": serializers.insert_instance_to_dict(instance, settings=settings)}
+    return schemas.InsertInstanceData(
+        instance=serializers.insert_instance_out(instance, settings=settings)
+    )
 
 
-def insert_instance_list(request: HttpRequest, api: ApiContext) -> Result:
-    function_id = serializers.insert_function_id({"functionId": query_param(request, "functionId")})
-    function = _insert_function(api, function_id, "function.view")
+def insert_instance_list(
+    request: HttpRequest, api: ApiContext, *, query: schemas.InsertInstanceListQuery
+) -> Result:
+    function = _insert_function(api, query.function_id, "function.view")
     settings = selectors.function_settings(function=function)
     page = paginate(
         selectors.insert_instance_list_for_api(function=function),
-        request=page_request(_page_params(request)),
+        request=_page(query),
         kind="i",
         key="id",
     )
     return Result(
-        {
-            "instances": [
-                serializers.insert_instance_to_dict(instance, settings=settings)
+        schemas.InsertInstanceListData(
+            instances=[
+                serializers.insert_instance_out(instance, settings=settings)
                 for instance in page.items
             ],
-            "pagination": page.pagination(),
-        }
+            pagination=page.pagination(),
+        )
     )
 
 
-def insert_instance_create(request: HttpRequest, api: ApiContext) -> Result:
+def insert_instance_create(
+    request: HttpRequest,
+    api: ApiContext,
+    *,
+    body: schemas.CreateInsertFunctionInstanceInput,
+) -> Result:
     """createInsertFunctionInstance: an insert function in front of a destination instance."""
-    body = json_body(request)
-    function = _insert_function(api, serializers.insert_function_id(body), "instance.connect")
-    given = serializers.insert_instance_create_input(
-        body, function=function, declared=selectors.function_settings(function=function)
-    )
+    function = _insert_function(api, body.function_id, "instance.connect")
     instance = services.instance_create(
         function=function,
         user=api.user,
-        name=given.name or "",
-        settings=given.settings or {},
+        name=body.name,
+        settings=serializers.instance_settings_input(
+            body.settings, declared=selectors.function_settings(function=function)
+        )
+        or {},
         source_ids=[],
-        destination_id=given.destination_id or "",
-        enabled=given.enabled is not False,
+        destination_id=body.integration_id,
+        enabled=body.enabled is not False,
         destination_field="integrationId",
     )
     return Result(_insert_instance_data(instance))
@@ -443,15 +420,21 @@ def insert_instance_get(request: HttpRequest, api: ApiContext, instance_id: str)
     return Result(_insert_instance_data(_insert_instance(api, instance_id, "function.view")))
 
 
-def insert_instance_update(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
+def insert_instance_update(
+    request: HttpRequest,
+    api: ApiContext,
+    instance_id: str,
+    *,
+    body: schemas.UpdateInsertFunctionInstanceInput,
+) -> Result:
     instance = _insert_instance(api, instance_id, "instance.connect")
-    given = serializers.instance_update_input(
-        json_body(request),
-        function=instance.function,
-        declared=selectors.function_settings(function=instance.function),
-    )
     services.instance_patch(
-        instance=instance, name=given.name, settings=given.settings, enabled=given.enabled
+        instance=instance,
+        name=body.name,
+        settings=serializers.instance_settings_input(
+            body.settings, declared=selectors.function_settings(function=instance.function)
+        ),
+        enabled=body.enabled,
     )
     return Result(_insert_instance_data(instance))
 
@@ -460,7 +443,7 @@ def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: s
     from functions_ui.deploys.instances import instance_delete as deploys_instance_delete
 
     deploys_instance_delete(instance=_insert_instance(api, instance_id, "instance.connect"))
-    return Result({"status": "SUCCESS"})
+    return Result(schemas.DeletedData(status="SUCCESS"))
 
 
 # The OpenAPI document and the pages -------------------------------------------------------
@@ -468,11 +451,15 @@ def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: s
 
 @require_GET
 def openapi_json(request: HttpRequest) -> JsonResponse:
+    from functions_ui.api.openapi import openapi_document
+
     return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/api/v1")))
 
 
 @require_GET
 def api_docs(request: HttpRequest) -> HttpResponse:
+    from functions_ui.api.openapi import docs_sections
+
     return render(
         request,
         "api/docs.html",

@@ -73,12 +73,14 @@ def test_answers_in_the_media_type_asked_for(api, accept, expected):
 
 
 def test_an_operation_that_fails_is_answered_500_in_the_envelope(api, rf):
+    from functions_ui.api import schemas
     from functions_ui.api.endpoint import endpoint
+    from functions_ui.api.routes import Route
 
     def failing(request, api_context):
         raise RuntimeError("a bug")
 
-    view = endpoint(GET=failing)
+    view = endpoint({"GET": Route("GET", "/x", failing, "fail", "Fails", schemas.DeletedData)})
     response = view(rf.get("/api/v1/x", headers={"Authorization": f"Bearer {api.token}"}))
     assert response.status_code == 500
     assert response["X-RateLimit-Limit"] == "600"

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.models import Function
 from functions_ui.api.errors import ApiError
-from functions_ui.api.pagination import Cursor, PageRequest, page_request, paginate
+from functions_ui.api.pagination import Cursor, PageRequest, paginate
 from tests.factories import make_function
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +99,8 @@ def test_cursors_are_opaque_and_tagged_with_their_list():
 
 def test_page_request_defaults_and_bounds(settings):
     settings.API_PAGE_SIZE_DEFAULT = 200
-    assert page_request({}) == PageRequest(200, None)
-    assert page_request({"count": "1000", "cursor": "abc"}) == PageRequest(1000, "abc")
-    for bad in ("0", "1001", "1.5", " "):
+    assert PageRequest.checked(count=None, cursor=None) == PageRequest(200, None)
+    assert PageRequest.checked(count=1000, cursor="abc") == PageRequest(1000, "abc")
+    for bad in (0, 1001):
         with pytest.raises(ApiError):
-            page_request({"count": bad})
+            PageRequest.checked(count=bad, cursor=None)

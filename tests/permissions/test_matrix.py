@@ -460,7 +460,8 @@ TABLE: dict[str, Entry] = {
         GET=row("200 200 200 200 404 404 401"),
         POST=every(405) | {"anonymous": 401},
     ),
-    "api/v1/functions/<str:function_id>/versions/<str:base_id>/compare/<str:target_id>": api(
+    "api/v1/functions/<str:function_id>/versions/<str:base_version_id>"
+    "/compare/<str:target_version_id>": api(
         lambda w: f"{api_fn(w)}/versions/{w.v2.id}/compare/{w.v1.id}",
         GET=row("200 200 200 200 404 404 401"),
         POST=every(405) | {"anonymous": 401},
