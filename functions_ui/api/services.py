@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Function, ResourceType
+from catalog.models import Function
 from catalog.services import function_settings_replace, function_update, validate_code_size
 from functions_ui.api.errors import fields_as
 from functions_ui.api.models import ApiToken
@@ -149,23 +149,12 @@ def instance_create(
     with fields_as({}, others="settings."):
         instances.instance_settings_parse(function=function, raw=settings)
     with fields_as(fields):
-        if function.resource_type == ResourceType.SOURCE:
-            return instances.source_instance_create(
-                function=function, user=user, name=name, raw_settings=settings
-            )
-        if function.resource_type == ResourceType.DESTINATION:
-            return instances.destination_instance_create(
-                function=function,
-                user=user,
-                name=name,
-                raw_settings=settings,
-                source_ids=source_ids,
-            )
-        return instances.insert_instance_create(
+        return instances.instance_create(
             function=function,
             user=user,
             name=name,
             raw_settings=settings,
+            source_ids=source_ids,
             destination_id=destination_id,
             enabled=enabled,
         )

@@ -6,6 +6,7 @@ instance starts on the function's deployed version; deploys (services.py) move i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -210,6 +211,43 @@ def insert_instance_create(
         instance, AuditAction.INSTANCE_CONNECT, user, kind="insert", destination=destination.name
     )
     return instance
+
+
+def instance_create(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    name: str,
+    raw_settings: dict[str, Any],
+    source_ids: Sequence[str] = (),
+    destination_id: str = "",
+    enabled: bool = True,
+) -> InstanceBase:
+    """Connect an instance of the function, whatever its type: the one place that picks the
+    creator by type, for the dashboard's Connect form and the API alike. Each type takes what
+    its instances need (sources for a destination, a destination for an insert function)."""
+    match ResourceType(function.resource_type):
+        case ResourceType.SOURCE:
+            return source_instance_create(
+                function=function, user=user, name=name, raw_settings=raw_settings
+            )
+        case ResourceType.DESTINATION:
+            return destination_instance_create(
+                function=function,
+                user=user,
+                name=name,
+                raw_settings=raw_settings,
+                source_ids=list(source_ids),
+            )
+        case ResourceType.INSERT_DESTINATION:
+            return insert_instance_create(
+                function=function,
+                user=user,
+                name=name,
+                raw_settings=raw_settings,
+                destination_id=destination_id,
+                enabled=enabled,
+            )
 
 
 @transaction.atomic

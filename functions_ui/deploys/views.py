@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from catalog.models import Function, FunctionSetting, ResourceType, SettingType
+from catalog.models import Function, FunctionSetting, SettingType
 from catalog.selectors import function_get_for_user
 from functions_ui.deploys import instances, selectors, services
 from functions_ui.deploys.models import (
@@ -235,27 +235,15 @@ def instance_connect(request: HttpRequest, function_id: str) -> HttpResponse:
     name = request.POST.get("name", "")
     raw = _raw_settings(request, function)
     try:
-        if function.resource_type == ResourceType.SOURCE:
-            instance = instances.source_instance_create(
-                function=function, user=request.user, name=name, raw_settings=raw
-            )
-        elif function.resource_type == ResourceType.DESTINATION:
-            instance = instances.destination_instance_create(
-                function=function,
-                user=request.user,
-                name=name,
-                raw_settings=raw,
-                source_ids=request.POST.getlist("sources"),
-            )
-        else:
-            instance = instances.insert_instance_create(
-                function=function,
-                user=request.user,
-                name=name,
-                raw_settings=raw,
-                destination_id=request.POST.get("destination", ""),
-                enabled="enabled" in request.POST,
-            )
+        instance = instances.instance_create(
+            function=function,
+            user=request.user,
+            name=name,
+            raw_settings=raw,
+            source_ids=request.POST.getlist("sources"),
+            destination_id=request.POST.get("destination", ""),
+            enabled="enabled" in request.POST,
+        )
     except ValidationError as error:
         context = _connect_context(
             request,

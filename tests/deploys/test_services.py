@@ -43,6 +43,31 @@ def test_source_instance_stores_sensitive_values_only_encrypted(workspace):
     assert len(instance.webhook_token) >= 40
 
 
+def test_one_instance_create_connects_every_type_with_what_it_takes(workspace):
+    """The dashboard's Connect form and the API both go through instances.instance_create."""
+    _, source = make_source(workspace=workspace)
+    made = {}
+    for resource_type in ResourceType:
+        function = make_function(workspace=workspace, resource_type=resource_type)
+        made[resource_type] = instances.instance_create(
+            function=function,
+            user=None,
+            name=f"{resource_type.label} one",
+            raw_settings={},
+            source_ids=[source.public_id],
+            destination_id=made.get(ResourceType.DESTINATION, source).public_id,
+            enabled=False,
+        )
+    assert {type(i).__name__ for i in made.values()} == {
+        "SourceInstance",
+        "DestinationInstance",
+        "InsertInstance",
+    }
+    assert list(made[ResourceType.DESTINATION].sources.all()) == [source]
+    insert = made[ResourceType.INSERT_DESTINATION]
+    assert (insert.destination, insert.enabled) == (made[ResourceType.DESTINATION], False)
+
+
 def test_required_settings_are_enforced(workspace):
     function = make_function(workspace=workspace, resource_type=ResourceType.SOURCE)
     make_setting(function=function, name="apiKey", required=True, label="API Key")
