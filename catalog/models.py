@@ -37,6 +37,8 @@ class Function(models.Model):
     display_name = models.CharField(max_length=DISPLAY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     logo_url = models.URLField(max_length=500, blank=True)
+    # LATEST's code, kept here for the catalog and editor to read; versioning's services are
+    # its only writer (a save or restore appends a version and sets it in one transaction).
     code = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

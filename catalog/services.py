@@ -10,9 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from catalog.content import (
+    SETTING_LABEL_MAX_LENGTH,
+    SETTING_LIMIT,
+    SETTING_NAME_MAX_LENGTH,
+    function_settings_sync,
+    validate_code_size,
+    validate_settings_schema,
+)
 from catalog.kinds import kind_of
 from catalog.models import (
-    SETTING_NAME_PATTERN,
     Function,
     FunctionSetting,
     ResourceType,
@@ -25,15 +32,7 @@ from catalog.starters import default_code
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
 from functions_ui.workspaces.models import Workspace
-
-CODE_MAX_BYTES = 256 * 1024
-
-
-def validate_code_size(code: str) -> None:
-    if len(code.encode("utf-8")) > CODE_MAX_BYTES:
-        raise ValidationError(
-            {"code": f"Code is larger than the limit of {CODE_MAX_BYTES // 1024} KiB."}
-        )
+from versioning.services import version_create_initial
 
 
 def function_create(
@@ -66,21 +65,18 @@ def function_create(
         display_name=display_name,
         description=description.strip(),
         logo_url=logo_url.strip(),
-        code=code,
         created_by=user,
         updated_by=user,
     )
     function.full_clean()
     settings = validate_settings_schema(settings or [])
-    # Imported here: versioning's services build on this module.
-    from versioning.services import version_create_initial
-
     try:
         with transaction.atomic():
             function.save()
-            if settings:
-                function_settings_sync(function=function, schema=settings)
-            version = version_create_initial(function=function, user=user)
+            # Its content (code, declared settings) is version 1's: versioning writes it.
+            version = version_create_initial(
+                function=function, user=user, code=code, settings_schema=settings
+            )
             audit_record(
                 workspace=workspace,
                 user=user,
@@ -166,8 +162,6 @@ def function_delete(*, function: Function) -> None:
 
 # Settings -----------------------------------------------------------------------------------
 
-SETTING_LIMIT = 50
-
 
 def _settings_change_record(*, function: Function, **details: object) -> None:
     """Audit a settings change by setting name; a value never goes into the trail."""
@@ -198,8 +192,10 @@ def _setting_fields(
     name = setting_name_from_label(label)
     if not name:
         raise ValidationError({"label": "The label needs at least one letter or digit."})
-    if len(name) > 100 or len(label) > 100:
-        raise ValidationError({"label": "The label can be at most 100 characters long."})
+    if len(name) > SETTING_NAME_MAX_LENGTH or len(label) > SETTING_LABEL_MAX_LENGTH:
+        raise ValidationError(
+            {"label": f"The label can be at most {SETTING_LABEL_MAX_LENGTH} characters long."}
+        )
     taken = function.settings.filter(name=name).exclude(pk=exclude_pk).exists()
     if taken:
         raise ValidationError(
@@ -277,85 +273,6 @@ def setting_update(
             details["renamed_from"] = old_name
         _settings_change_record(function=setting.function, **details)
     return setting
-
-
-SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
-
-
-def validate_settings_schema(schema: list[dict]) -> list[dict]:
-    """Check a whole list of declared settings; return it normalised, or raise ValidationError.
-
-    Each item has `name`, `label`, `type` and optionally `description`, `required` and
-    `sensitive`; names are camelCase and unique.
-    """
-    if len(schema) > SETTING_LIMIT:
-        raise ValidationError(
-            {"settings": f"A function can have at most {SETTING_LIMIT} settings."}
-        )
-    cleaned: list[dict] = []
-    seen: set[str] = set()
-    for index, item in enumerate(schema):
-        name = str(item.get("name", "")).strip()
-        label = str(item.get("label", "")).strip()
-        where = f"Setting {index + 1}"
-        if not re.match(SETTING_NAME_PATTERN, name) or len(name) > 100:
-            raise ValidationError(
-                {
-                    "settings": f"{where}: the name must be camelCase letters and digits, "
-                    "starting with a lowercase letter, at most 100 characters."
-                }
-            )
-        if name in seen:
-            raise ValidationError({"settings": f"{where}: another setting is named “{name}”."})
-        if not label or len(label) > 100:
-            raise ValidationError({"settings": f"{where}: the label needs 1 to 100 characters."})
-        if item.get("type") not in SettingType.values:
-            raise ValidationError(
-                {"settings": f"{where}: the type must be one of {', '.join(SettingType.values)}."}
-            )
-        seen.add(name)
-        cleaned.append(
-            {
-                "name": name,
-                "label": label,
-                "description": str(item.get("description") or "").strip(),
-                "type": item["type"],
-                "required": bool(item.get("required", False)),
-                "sensitive": bool(item.get("sensitive", False)),
-            }
-        )
-    return cleaned
-
-
-def function_settings_sync(*, function: Function, schema: list[dict]) -> None:
-    """Make the function's setting rows match a checked schema, keeping fitting test values.
-
-    The schema is trusted: one `validate_settings_schema` returned, or a version recorded.
-    """
-    existing = {
-        setting.name: setting for setting in FunctionSetting.objects.filter(function=function)
-    }
-    wanted = {item["name"] for item in schema}
-    FunctionSetting.objects.filter(function=function).exclude(name__in=wanted).delete()
-    for position, item in enumerate(schema):
-        setting = existing.get(item["name"])
-        if setting is None:
-            FunctionSetting.objects.create(
-                function=function, position=position, **{k: item[k] for k in SCHEMA_KEYS}
-            )
-            continue
-        changed_kind = setting.type != item["type"] or setting.sensitive != item["sensitive"]
-        for key in SCHEMA_KEYS[1:]:
-            setattr(setting, key, item[key])
-        setting.position = position
-        fields = ["position", *SCHEMA_KEYS[1:]]
-        if changed_kind:
-            # As setting_update does: a value typed for another type, or a plain value of a
-            # setting that became sensitive, must not survive. Values are only ever dropped.
-            setting.test_value = None
-            setting.test_value_encrypted = ""
-            fields += ["test_value", "test_value_encrypted"]
-        setting.save(update_fields=fields)
 
 
 @transaction.atomic

@@ -12,13 +12,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from catalog.models import Function, FunctionSetting
-from catalog.services import function_settings_sync, validate_code_size
+from catalog.content import function_settings_sync, settings_schema_of, validate_code_size
+from catalog.models import Function
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
 from versioning.models import Label, Version, VersionLabel
-
-SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
 
 
 class StaleVersionError(Exception):
@@ -27,14 +25,6 @@ class StaleVersionError(Exception):
     def __init__(self, latest: Version) -> None:
         super().__init__(f"The function was saved since: LATEST is now v{latest.number}.")
         self.latest = latest
-
-
-def settings_schema_of(*, function: Function) -> list[dict]:
-    """The declared settings as a version stores them: names and flags, never a value."""
-    rows = FunctionSetting.objects.filter(function=function).order_by("position", "id")
-    return [
-        dict(zip(SCHEMA_KEYS, values, strict=True)) for values in rows.values_list(*SCHEMA_KEYS)
-    ]
 
 
 def _lock(function: Function) -> Function:
@@ -95,16 +85,29 @@ def _function_code_set(
 
 
 @transaction.atomic
-def version_create_initial(*, function: Function, user: AbstractBaseUser | None) -> Version:
-    """Record a new function's creation as its version 1, labelled LATEST."""
+def version_create_initial(
+    *,
+    function: Function,
+    user: AbstractBaseUser | None,
+    code: str,
+    settings_schema: list[dict],
+) -> Version:
+    """Give a new function its content as version 1, labelled LATEST.
+
+    `settings_schema` is checked already (catalog.content.validate_settings_schema).
+    """
     locked = _lock(function)
-    return _version_append(
+    if settings_schema:
+        function_settings_sync(function=locked, schema=settings_schema)
+    version = _version_append(
         function=locked,
         user=user,
-        code=locked.code,
+        code=code,
         settings_schema=settings_schema_of(function=locked),
         note="Created",
     )
+    _function_code_set(function=function, locked=locked, code=code, user=user)
+    return version
 
 
 @transaction.atomic
@@ -144,11 +147,6 @@ def version_save(
     return version
 
 
-def _settings_restore(*, function: Function, schema: list[dict]) -> None:
-    """Make the function's setting rows match a schema, keeping test values where they fit."""
-    function_settings_sync(function=function, schema=schema)
-
-
 @transaction.atomic
 def version_restore(
     *, version: Version, user: AbstractBaseUser | None, note: str | None = None
@@ -157,7 +155,7 @@ def version_restore(
     function = version.function
     locked = _lock(function)
     previous = _latest(locked)
-    _settings_restore(function=locked, schema=version.settings_schema)
+    function_settings_sync(function=locked, schema=version.settings_schema)
     restored = _version_append(
         function=locked,
         user=user,

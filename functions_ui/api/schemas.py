@@ -17,22 +17,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from catalog.content import CODE_MAX_BYTES, SETTING_LABEL_MAX_LENGTH, SETTING_NAME_MAX_LENGTH
 from catalog.models import (
     DISPLAY_NAME_MAX_LENGTH,
     SETTING_NAME_PATTERN,
-    FunctionSetting,
     ResourceType,
     SettingType,
 )
-from catalog.services import CODE_MAX_BYTES
 from functions_ui.deploys.models import DeployStatus, SourceInstance
 from functions_ui.runtime.masking import MASK
 
 ResourceTypeName = Literal[tuple(ResourceType.values)]  # type: ignore[valid-type]
 SettingTypeName = Literal[tuple(SettingType.values)]  # type: ignore[valid-type]
 INSTANCE_NAME_MAX_LENGTH = SourceInstance._meta.get_field("name").max_length
-SETTING_NAME_MAX_LENGTH = FunctionSetting._meta.get_field("name").max_length
-SETTING_LABEL_MAX_LENGTH = FunctionSetting._meta.get_field("label").max_length
 ID_MAX_LENGTH = 255
 
 

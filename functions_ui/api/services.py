@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.content import validate_code_size
 from catalog.models import Function
-from catalog.services import function_settings_replace, function_update, validate_code_size
+from catalog.services import function_settings_replace, function_update
 from functions_ui.api.errors import fields_as
 from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction

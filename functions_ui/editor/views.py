@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from catalog import services as catalog_services
+from catalog.content import validate_code_size
 from catalog.forms import add_service_errors
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
@@ -87,7 +88,7 @@ def save(request: HttpRequest, function_id: str) -> HttpResponse:
     base_version_id = request.POST.get("base_version_id") or None
     note = request.POST.get("note", "").strip()[:200]
     try:
-        catalog_services.validate_code_size(code)
+        validate_code_size(code)
         version = version_services.version_save(
             function=function,
             user=request.user,

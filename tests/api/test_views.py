@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.content import CODE_MAX_BYTES
 from catalog.models import Function, FunctionSetting
-from catalog.services import CODE_MAX_BYTES
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_setting, make_workspace
 from versioning.models import Version

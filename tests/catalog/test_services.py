@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from catalog.content import CODE_MAX_BYTES
 from catalog.models import Function, ResourceType
-from catalog.services import CODE_MAX_BYTES, function_create, function_delete
+from catalog.services import function_create, function_delete
 from catalog.starters import default_code
 from tests.factories import make_function, make_setting, make_user, make_workspace
 

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.content import CODE_MAX_BYTES
 from catalog.models import FunctionSetting
 from catalog.secrets import encrypt_value
-from catalog.services import CODE_MAX_BYTES, setting_create
+from catalog.services import setting_create
 from tests.factories import make_function, make_setting, make_user
 from versioning import selectors
 from versioning.models import Label, Version, VersionLabel
