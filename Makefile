@@ -15,6 +15,7 @@ test: setup-test
 	@mkdir -p .var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 	@# Again on PostgreSQL, the pipeline, fault and concurrency tests (marked `postgres`).
 	@# pytest's exit 5 (nothing collected) fails the run: a marker lost must not pass unseen.
@@ -35,6 +36,7 @@ migrate: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: setup
 	$(VENV)/bin/ruff check --fix .
