@@ -26,6 +26,7 @@ from pydantic import ValidationError as SchemaError
 from functions_ui.api.auth import ApiContext, authenticate
 from functions_ui.api.errors import ApiError, from_validation_error, not_found
 from functions_ui.api.ratelimit import RateLimit, rate_limit_hit
+from functions_ui.api.schemas import error_message, field_path
 from functions_ui.audit.context import VIA_API, audit_via
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
@@ -131,8 +132,6 @@ def query_param(request: HttpRequest, name: str) -> str | None:
 
 def checked(model: type[BaseModel], raw: dict[str, Any]) -> BaseModel:
     """The model of `raw`, or a 422 with one error per field at fault."""
-    from functions_ui.api.schemas import error_message, field_path
-
     try:
         return model.model_validate(raw)
     except SchemaError as error:

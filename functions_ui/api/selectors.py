@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from catalog.models import Function, FunctionSetting, ResourceType
 from functions_ui.api.models import ApiToken
 from functions_ui.api.services import hash_token
+from functions_ui.deploys.models import InsertInstance
+from functions_ui.editor.models import TestWebhook
 from functions_ui.permissions.policy import MemberAccess, filter_visible_functions
 from functions_ui.workspaces.models import Workspace
 from versioning.models import Label, Version, VersionLabel
@@ -91,8 +93,6 @@ def preview_webhook_token(*, function: Function) -> str | None:
     """The token of the source function's test webhook, if the editor has made one."""
     if function.resource_type != ResourceType.SOURCE:
         return None
-    from functions_ui.editor.models import TestWebhook
-
     return TestWebhook.objects.filter(function=function).values_list("token", flat=True).first()
 
 
@@ -103,8 +103,6 @@ def version_list_for_api(*, function: Function) -> QuerySet[Version]:
 
 def insert_instance_list_for_api(*, function: Function) -> QuerySet:
     """The insert function's instances, with their destinations, oldest first."""
-    from functions_ui.deploys.models import InsertInstance
-
     return InsertInstance.objects.filter(function=function).select_related(
         "destination", "function"
     )

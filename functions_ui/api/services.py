@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -19,10 +19,10 @@ from functions_ui.api.errors import fields_as
 from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
+from functions_ui.deploys import instances
+from functions_ui.deploys.models import InstanceBase
 from functions_ui.workspaces.models import Membership, Workspace
-
-if TYPE_CHECKING:
-    from functions_ui.deploys.models import InstanceBase
+from versioning.services import version_save
 
 # Recognisable in logs and by secret scanners; the rest is 256 bits of randomness.
 TOKEN_PREFIX = "fui_"
@@ -98,9 +98,6 @@ def function_patch(
     Code or settings given make a save as the editor's: a new LATEST version when they
     differ from LATEST, never a deploy. None leaves a field as it is.
     """
-    # Imported here: versioning's services build on the catalog's.
-    from versioning.services import version_save
-
     if code is not None:
         validate_code_size(code)
     function_update(
@@ -144,8 +141,6 @@ def instance_create(
     The settings are checked first, on their own, so that every error names its request
     field without doubt (a setting may well be called `name`).
     """
-    from functions_ui.deploys import instances
-
     fields = {**INSTANCE_FIELDS, "destination": destination_field}
     with fields_as({}, others="settings."):
         instances.instance_settings_parse(function=function, raw=settings)
@@ -175,8 +170,6 @@ def instance_patch(
     `settings` are merged into the stored ones: a setting not named keeps its value, and a
     sensitive one given blank keeps its value too (the deploys service's rule).
     """
-    from functions_ui.deploys import instances
-
     if name is not None:
         with fields_as(INSTANCE_FIELDS):
             instances.instance_rename(instance=instance, name=name)

@@ -23,6 +23,10 @@ from functions_ui.api.auth import ApiContext
 from functions_ui.api.endpoint import Result
 from functions_ui.api.errors import not_found, validation_failure
 from functions_ui.api.pagination import PageRequest, paginate
+from functions_ui.deploys import instances as deploys_instances
+from functions_ui.deploys import selectors as deploys_selectors
+from functions_ui.deploys import services as deploy_services
+from functions_ui.deploys.models import InsertInstance
 from functions_ui.permissions.policy import require
 from functions_ui.workspaces.decorators import workspace_view
 from versioning import selectors as version_selectors
@@ -216,8 +220,6 @@ def function_deploy(
     request: HttpRequest, api: ApiContext, function_id: str, *, body: schemas.DeployInput
 ) -> Result:
     """Deploy LATEST (or `versionId`) to all instances (or `instanceIds`), of any type."""
-    from functions_ui.deploys.services import deploy_start
-
     function = _function(api, function_id, "function.deploy")
     if body.version_id is None:
         version = version_selectors.latest_version(function=function)
@@ -225,7 +227,7 @@ def function_deploy(
             raise validation_failure("The function has no version to deploy.", field="versionId")
     else:
         version = _version_of(function, body.version_id)
-    deploy = deploy_start(
+    deploy = deploy_services.deploy_start(
         function=function,
         version=version,
         user=api.user,
@@ -236,19 +238,15 @@ def function_deploy(
 
 
 def deploy_get(request: HttpRequest, api: ApiContext, function_id: str, deploy_id: str) -> Result:
-    from functions_ui.deploys.selectors import deploy_get_for_function
-
     function = _function(api, function_id)
-    deploy = deploy_get_for_function(function=function, deploy_id=deploy_id)
+    deploy = deploys_selectors.deploy_get_for_function(function=function, deploy_id=deploy_id)
     return Result(schemas.DeploymentData(function_deployment=serializers.deploy_out(deploy)))
 
 
 def instance_list(request: HttpRequest, api: ApiContext, function_id: str) -> Result:
-    from functions_ui.deploys.selectors import instance_rows
-
     function = _function(api, function_id)
     settings = selectors.function_settings(function=function)
-    rows = instance_rows(
+    rows = deploys_selectors.instance_rows(
         function=function, latest=version_selectors.latest_version(function=function)
     )
     return Result(
@@ -260,10 +258,8 @@ def instance_list(request: HttpRequest, api: ApiContext, function_id: str) -> Re
 
 def _function_instance(api: ApiContext, function_id: str, instance_id: str, action: str) -> Any:
     """The function's instance (else 404), checked for `action` (else 403)."""
-    from functions_ui.deploys.selectors import instance_get_for_user
-
     function = _function(api, function_id)
-    instance = instance_get_for_user(
+    instance = deploys_selectors.instance_get_for_user(
         workspace=api.workspace, access=api.access, instance_id=instance_id
     )
     if instance.function_id != function.pk:
@@ -330,9 +326,7 @@ def instance_update(
 def instance_delete(
     request: HttpRequest, api: ApiContext, function_id: str, instance_id: str
 ) -> Result:
-    from functions_ui.deploys.instances import instance_delete as deploys_instance_delete
-
-    deploys_instance_delete(
+    deploys_instances.instance_delete(
         instance=_function_instance(api, function_id, instance_id, "instance.connect")
     )
     return Result(schemas.DeletedData(status="SUCCESS"))
@@ -351,10 +345,7 @@ def _insert_function(api: ApiContext, function_id: str, action: str) -> Function
 
 
 def _insert_instance(api: ApiContext, instance_id: str, action: str) -> Any:
-    from functions_ui.deploys.models import InsertInstance
-    from functions_ui.deploys.selectors import instance_get_for_user
-
-    instance = instance_get_for_user(
+    instance = deploys_selectors.instance_get_for_user(
         workspace=api.workspace, access=api.access, instance_id=instance_id
     )
     if not isinstance(instance, InsertInstance):
@@ -440,9 +431,9 @@ def insert_instance_update(
 
 
 def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: str) -> Result:
-    from functions_ui.deploys.instances import instance_delete as deploys_instance_delete
-
-    deploys_instance_delete(instance=_insert_instance(api, instance_id, "instance.connect"))
+    deploys_instances.instance_delete(
+        instance=_insert_instance(api, instance_id, "instance.connect")
+    )
     return Result(schemas.DeletedData(status="SUCCESS"))
 
 
@@ -451,6 +442,7 @@ def insert_instance_delete(request: HttpRequest, api: ApiContext, instance_id: s
 
 @require_GET
 def openapi_json(request: HttpRequest) -> JsonResponse:
+    # openapi reads routes, which name this module's views: imported when asked for.
     from functions_ui.api.openapi import openapi_document
 
     return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/api/v1")))

@@ -19,6 +19,7 @@ from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
 from functions_ui.deploys.retry import RetryPolicy
 from functions_ui.runtime import RunOptions, RunResult, run_function
+from functions_ui.runtime.api import declared_handlers
 from functions_ui.runtime.types import (
     BATCH_HANDLER,
     HANDLER_BY_EVENT_TYPE,
@@ -90,8 +91,6 @@ def run_instance(
 
 @lru_cache(maxsize=512)
 def _handlers(version_id: str, code: str) -> frozenset[str]:
-    from functions_ui.runtime.api import declared_handlers
-
     return frozenset(declared_handlers(code))
 
 

@@ -30,6 +30,7 @@ from functions_ui.deploys.models import (
     Deploy,
     DeployStatus,
 )
+from functions_ui.runtime import RuntimeUnavailable, check_code
 from versioning.models import Version
 from versioning.selectors import deployed_version, latest_version
 from versioning.services import version_mark_deployed, version_save
@@ -133,8 +134,6 @@ def deploy_check(*, version: Version) -> list[dict[str, Any]]:
 
     Raises TransientDeployError when the runtime cannot be reached.
     """
-    from functions_ui.runtime import RuntimeUnavailable, check_code
-
     function_type = version.function.type_slug
     try:
         problems = [

@@ -67,6 +67,7 @@ def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
 def _deploys_resend(now: datetime) -> int:
     """Send again the tasks of deploys that are still queued: theirs may never have reached the
     broker (it was down when the deploy was committed)."""
+    # Imported here: tasks import this module.
     from functions_ui.deploys.tasks import deploy_enqueue
 
     waiting = Deploy.objects.filter(

@@ -12,8 +12,13 @@ import logging
 import redis
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from django.conf import settings
 from django.db import OperationalError
 from kombu.exceptions import KombuError
+
+# Tasks call the pipeline and deploy services; those send tasks by importing this module
+# inside the function that sends (the one cycle that forces a function-level import).
+from functions_ui.deploys import deliveries, doorbell, retention, services, sources, sweep
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +29,10 @@ DEPLOY_WAIT_S = 0.2
 
 class DeployTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        from functions_ui.deploys.services import deploy_fail
-
         log.error("deploy %s failed: %r", args[0], exc)
-        deploy_fail(deploy_id=args[0], message="The deploy could not finish; see the server log.")
+        services.deploy_fail(
+            deploy_id=args[0], message="The deploy could not finish; see the server log."
+        )
 
 
 @shared_task(
@@ -40,10 +45,6 @@ class DeployTask(DjangoTask):
 )
 def deploy_execute(self, deploy_id: int) -> str | None:
     """Check the deploy's version and switch its instances to it."""
-    from django.conf import settings
-
-    from functions_ui.deploys import services
-
     try:
         deploy = services.deploy_execute(deploy_id=deploy_id)
     except services.DeployWaiting as exc:
@@ -61,10 +62,8 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
 
     With once_within_s, a deploy is sent at most once in that many seconds (for the sweep).
     """
-    from functions_ui.deploys.doorbell import broker_redis
-
     try:
-        client = broker_redis()
+        client = doorbell.broker_redis()
         if once_within_s:
             if not client.set(f"fnui:deploy:{deploy_id}", "1", nx=True, ex=once_within_s):
                 return False
@@ -89,10 +88,6 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
 )
 def sources_drain(workspace_id: int) -> int:
     """Run the workspace's webhook requests through their source functions, batch by batch."""
-    from django.conf import settings
-
-    from functions_ui.deploys import doorbell, sources
-
     return doorbell.drain(
         "sources",
         workspace_id,
@@ -111,10 +106,6 @@ def sources_drain(workspace_id: int) -> int:
 )
 def deliveries_drain(workspace_id: int) -> int:
     """Deliver the workspace's due events to their destinations, batch by batch."""
-    from django.conf import settings
-
-    from functions_ui.deploys import deliveries, doorbell
-
     return doorbell.drain(
         "deliveries",
         workspace_id,
@@ -129,14 +120,10 @@ DRAIN_TASKS = {"sources": sources_drain, "deliveries": deliveries_drain}
 @shared_task(name="pipeline.sweep", ignore_result=True)
 def pipeline_sweep() -> dict[str, int]:
     """Take back the work of dead workers and ring for all due work (run by Celery beat)."""
-    from functions_ui.deploys.sweep import pipeline_sweep as sweep
-
-    return sweep()
+    return sweep.pipeline_sweep()
 
 
 @shared_task(name="deploys.delivery_records_trim", ignore_result=True)
 def delivery_records_trim() -> None:
     """Drop event logs and deliveries past the retention period (run by Celery beat)."""
-    from functions_ui.deploys.retention import delivery_records_trim as trim
-
-    trim()
+    retention.delivery_records_trim()
