@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := functions_ui.settings
 
-.PHONY: run test setup setup-test system-deps lint fmt bench worker migrate clean
+.PHONY: run test setup setup-test system-deps lint fmt bench worker migrate clean lock
 
 run: setup migrate
 	$(PY) manage.py seed_demo
@@ -16,6 +16,7 @@ test: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 	@# Again on PostgreSQL, the pipeline, fault and concurrency tests (marked `postgres`).
 	@# pytest's exit 5 (nothing collected) fails the run: a marker lost must not pass unseen.
@@ -37,6 +38,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 fmt: setup
 	$(VENV)/bin/ruff check --fix .
@@ -50,12 +52,17 @@ setup: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
 setup-test: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
 	@functions_ui/devserver/system_deps.sh --browser
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from requirements.lock, which `make lock` writes from pyproject.toml.
+$(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) functions_ui/devserver/pyproject_requirements.py dev > $(VENV)/requirements.txt
-	$(PY) -m pip install -q -r $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r requirements.lock
 	@touch $@
+
+lock: $(VENV)/.installed
+	$(PY) -m pip install -q uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--no-header -o requirements.lock
 
 node_modules/.installed: package.json package-lock.json
 	@functions_ui/devserver/system_deps.sh --build-tools

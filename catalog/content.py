@@ -19,8 +19,8 @@ CODE_MAX_BYTES = 256 * 1024
 SETTING_LIMIT = 50
 # A declared setting as a version records it and the API shows it: never a value.
 SCHEMA_KEYS = ("name", "label", "description", "type", "required", "sensitive")
-SETTING_NAME_MAX_LENGTH = FunctionSetting._meta.get_field("name").max_length
-SETTING_LABEL_MAX_LENGTH = FunctionSetting._meta.get_field("label").max_length
+SETTING_NAME_MAX_LENGTH: int = FunctionSetting._meta.get_field("name").max_length  # type: ignore[assignment]
+SETTING_LABEL_MAX_LENGTH: int = FunctionSetting._meta.get_field("label").max_length  # type: ignore[assignment]
 
 
 CODE_MAX_BYTES = 256 * 1024

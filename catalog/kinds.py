@@ -9,10 +9,16 @@ deploys app, which depends on this one, so they are named here and looked up whe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 
 from catalog.models import ResourceType
+
+if TYPE_CHECKING:
+    from functions_ui.deploys.models import DestinationInstance, InsertInstance, SourceInstance
+
+    InstanceModel = type[SourceInstance] | type[DestinationInstance] | type[InsertInstance]
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,9 @@ class Kind:
     deploy_targets: str
 
     @property
-    def instance_model(self):  # -> type[deploys.models.InstanceBase]
-        return apps.get_model(self.instance_model_name)
+    def instance_model(self) -> InstanceModel:
+        model: InstanceModel = apps.get_model(self.instance_model_name)
+        return model
 
 
 KINDS: tuple[Kind, ...] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -38,7 +38,7 @@ from versioning.services import version_create_initial
 def function_create(
     *,
     workspace: Workspace,
-    user: AbstractBaseUser | None,
+    user: User | None,
     resource_type: str,
     display_name: str,
     description: str = "",
@@ -96,7 +96,7 @@ def function_create(
 def function_update(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     display_name: str | None = None,
     description: str | None = None,
     logo_url: str | None = None,
@@ -182,7 +182,7 @@ def setting_name_from_label(label: str) -> str:
     name = words[0].lower() + "".join(word[:1].upper() + word[1:].lower() for word in words[1:])
     if name[0].isdigit():
         name = "setting" + name[:1].upper() + name[1:]
-    return name
+    return str(name)
 
 
 def _setting_fields(
@@ -196,7 +196,8 @@ def _setting_fields(
         raise ValidationError(
             {"label": f"The label can be at most {SETTING_LABEL_MAX_LENGTH} characters long."}
         )
-    taken = function.settings.filter(name=name).exclude(pk=exclude_pk).exists()
+    others = function.settings.filter(name=name)
+    taken = (others.exclude(pk=exclude_pk) if exclude_pk is not None else others).exists()
     if taken:
         raise ValidationError(
             {"label": f"A setting named “{name}” already exists; choose another label."}

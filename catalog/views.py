@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,7 +19,7 @@ from catalog.kinds import KINDS, KINDS_BY_SLUG
 from catalog.models import ResourceType
 from catalog.starters import default_code
 from functions_ui.permissions.policy import denied_reason, require
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 
 CATALOG_TABS = (("", "All"), *((kind.slug, kind.label) for kind in KINDS))
 
@@ -38,7 +38,7 @@ def _type_from_slug(type_slug: str) -> ResourceType:
 @require_GET
 @vary_on_headers("HX-Request")
 @workspace_view
-def function_list(request: HttpRequest) -> HttpResponse:
+def function_list(request: WorkspaceRequest) -> HttpResponse:
     type_slug = request.GET.get("type", "")
     if type_slug not in KINDS_BY_SLUG:
         type_slug = ""
@@ -77,14 +77,14 @@ def function_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def function_create_type(request: HttpRequest) -> HttpResponse:
+def function_create_type(request: WorkspaceRequest) -> HttpResponse:
     require(request.access, "function.create")
     return render(request, "catalog/create_type.html", {"step": 1})
 
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def function_create_build(request: HttpRequest, type_slug: str) -> HttpResponse:
+def function_create_build(request: WorkspaceRequest, type_slug: str) -> HttpResponse:
     require(request.access, "function.create")
     resource_type = _type_from_slug(type_slug)
     # A POST comes back from step 3 ("Back") and keeps the code typed so far.
@@ -104,7 +104,7 @@ def function_create_build(request: HttpRequest, type_slug: str) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @workspace_view
-def function_create_configure(request: HttpRequest, type_slug: str) -> HttpResponse:
+def function_create_configure(request: WorkspaceRequest, type_slug: str) -> HttpResponse:
     require(request.access, "function.create")
     resource_type = _type_from_slug(type_slug)
     context = {"step": 3, "type_slug": type_slug, "resource_type": resource_type}
@@ -135,7 +135,7 @@ def function_create_configure(request: HttpRequest, type_slug: str) -> HttpRespo
 
 @require_GET
 @workspace_view
-def function_detail(request: HttpRequest, function_id: str) -> HttpResponse:
+def function_detail(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = selectors.function_get_for_user(
         workspace=request.workspace, access=request.access, function_id=function_id
     )
@@ -154,7 +154,7 @@ def function_detail(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def function_delete(request: HttpRequest, function_id: str) -> HttpResponse:
+def function_delete(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = selectors.function_get_for_user(
         workspace=request.workspace,
         access=request.access,

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 from dataclasses import astuple, dataclass
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import Http404
@@ -165,7 +166,9 @@ def undo_session_key(function: Function) -> str:
     return f"versioning.undo.{function.pk}"
 
 
-def undo_offer(*, session, function: Function, latest_id: str | None = None) -> UndoOffer | None:
+def undo_offer(
+    *, session: SessionBase, function: Function, latest_id: str | None = None
+) -> UndoOffer | None:
     """The undo the session holds for the function, while its restore is still LATEST."""
     offer = session.get(undo_session_key(function))
     if not offer:

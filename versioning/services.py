@@ -7,7 +7,7 @@ a stale save is caught instead of silently overwriting a newer version.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -46,7 +46,7 @@ def _label_move(*, function: Function, label: str, version: Version) -> None:
 def _version_append(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     code: str,
     settings_schema: list[dict],
     note: str = "",
@@ -71,7 +71,7 @@ def _version_append(
 
 
 def _function_code_set(
-    *, function: Function, locked: Function, code: str, user: AbstractBaseUser | None
+    *, function: Function, locked: Function, code: str, user: User | None
 ) -> None:
     locked.code = code
     locked.updated_by = user if user is not None and user.is_authenticated else None
@@ -88,7 +88,7 @@ def _function_code_set(
 def version_create_initial(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     code: str,
     settings_schema: list[dict],
 ) -> Version:
@@ -114,7 +114,7 @@ def version_create_initial(
 def version_save(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     code: str,
     base_version_id: str | None,
     note: str = "",
@@ -148,9 +148,7 @@ def version_save(
 
 
 @transaction.atomic
-def version_restore(
-    *, version: Version, user: AbstractBaseUser | None, note: str | None = None
-) -> Version:
+def version_restore(*, version: Version, user: User | None, note: str | None = None) -> Version:
     """Copy `version` into a new LATEST version and make the function match it; deploy nothing."""
     function = version.function
     locked = _lock(function)
@@ -180,7 +178,7 @@ def version_restore(
 def version_mark_deployed(
     *,
     version: Version,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     details: dict | None = None,
 ) -> None:
     """Point DEPLOYED at `version` (called by deploys, in their own transaction or not).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
@@ -16,7 +16,7 @@ from catalog.models import Function
 from catalog.selectors import function_get_for_user
 from functions_ui.deploys.selectors import instance_names_by_version
 from functions_ui.permissions.policy import denied_reason
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors, services
 from versioning.diffing import DiffOptions, expand_chunk, split_rows, unified_rows
 from versioning.models import Label, Version
@@ -28,7 +28,9 @@ VIEW_COOKIE = "versioning_diff_view"
 FULL_CONTEXT = 10**9
 
 
-def _function(request: HttpRequest, function_id: str, action: str = "function.view") -> Function:
+def _function(
+    request: WorkspaceRequest, function_id: str, action: str = "function.view"
+) -> Function:
     return function_get_for_user(
         workspace=request.workspace, access=request.access, function_id=function_id, action=action
     )
@@ -43,7 +45,7 @@ class CompareParams:
     full: bool
 
     @classmethod
-    def from_request(cls, request: HttpRequest) -> CompareParams:
+    def from_request(cls, request: WorkspaceRequest) -> CompareParams:
         view = request.GET.get("view") or request.COOKIES.get(VIEW_COOKIE, "split")
         return cls(
             view=view if view in VIEWS else "split",
@@ -68,7 +70,7 @@ class CompareParams:
             "full": "1" if self.full else "",
             **changes,
         }
-        return urlencode({key: value for key, value in values.items() if value})
+        return urlencode({key: str(value) for key, value in values.items() if value})
 
 
 def _url(name: str, function: Function, query: str = "", **kwargs: str) -> str:
@@ -100,7 +102,7 @@ def _rows(diff, view: str) -> list:
 @require_GET
 @vary_on_headers("HX-Request")
 @workspace_view
-def history(request: HttpRequest, function_id: str) -> HttpResponse:
+def history(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     page = selectors.version_list_for_function(function=function, page=request.GET.get("page"))
     labels = selectors.version_labels(function=function)
@@ -126,7 +128,7 @@ def history(request: HttpRequest, function_id: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _compare_pair(request: HttpRequest, function: Function) -> tuple[Version, Version]:
+def _compare_pair(request: WorkspaceRequest, function: Function) -> tuple[Version, Version]:
     """The versions a compare URL names: base defaults to LATEST, target to the one before."""
     labels = selectors.version_labels(function=function)
     base_id = request.GET.get("base") or labels.get(Label.LATEST) or ""
@@ -142,7 +144,7 @@ def _compare_pair(request: HttpRequest, function: Function) -> tuple[Version, Ve
 
 @require_GET
 @workspace_view
-def compare(request: HttpRequest, function_id: str) -> HttpResponse:
+def compare(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     base, target = _compare_pair(request, function)
     params = CompareParams.from_request(request)
@@ -188,7 +190,7 @@ def compare(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def expand(request: HttpRequest, function_id: str) -> HttpResponse:
+def expand(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     base, target = _compare_pair(request, function)
     params = CompareParams.from_request(request)
@@ -209,7 +211,7 @@ def expand(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def restore(request: HttpRequest, function_id: str, version_id: str) -> HttpResponse:
+def restore(request: WorkspaceRequest, function_id: str, version_id: str) -> HttpResponse:
     action = "function.edit" if request.method == "POST" else "function.view"
     function = _function(request, function_id, action)
     version = selectors.version_get_for_function(function=function, version_id=version_id)
@@ -259,7 +261,7 @@ def restore(request: HttpRequest, function_id: str, version_id: str) -> HttpResp
 
 @require_POST
 @workspace_view
-def undo(request: HttpRequest, function_id: str) -> HttpResponse:
+def undo(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     offer = selectors.undo_offer(session=request.session, function=function)
     if offer is None:

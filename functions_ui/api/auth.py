@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from functions_ui.api.errors import ApiError
@@ -30,7 +30,7 @@ class ApiContext:
         return self.token.workspace
 
     @property
-    def user(self) -> AbstractBaseUser:
+    def user(self) -> User:
         return self.token.user
 
 

@@ -75,6 +75,7 @@ def camel_case(name: str) -> str:
 
 def from_validation_error(error: ValidationError) -> ApiError:
     """One 422 error object per message, each naming the API field it is about."""
+    messages: dict[str, list[str]]
     if not hasattr(error, "error_dict"):
         messages = {NON_FIELD_ERRORS: error.messages}
     else:

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from functions_ui.api import schemas
 from functions_ui.api.endpoint import MEDIA_TYPES
@@ -125,13 +125,16 @@ def _operation(route: Route) -> dict[str, Any]:
 
 
 def _components() -> dict[str, Any]:
-    models: list[tuple[type[BaseModel], str]] = [(schemas.ErrorEnvelope, "serialization")]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (schemas.ErrorEnvelope, "serialization")
+    ]
     for route in ROUTES:
         models.append((route.data, "serialization"))
         if route.body is not None:
             models.append((route.body, "validation"))
     _, document = models_json_schema(list(dict.fromkeys(models)), ref_template=REF)
-    return _untitled(document["$defs"])
+    components: dict[str, Any] = _untitled(document["$defs"])
+    return components
 
 
 @cache
@@ -176,7 +179,7 @@ def openapi_document(*, server_url: str = "/api/v1") -> dict[str, Any]:
 def _type_text(schema: dict[str, Any]) -> str:
     """A short human description of a schema: "string", "array of Version", ..."""
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in schema:
         options = [option for option in schema["anyOf"] if option.get("type") != "null"]
         text = " | ".join(_type_text(option) for option in options)
@@ -201,7 +204,7 @@ def _type_text(schema: dict[str, Any]) -> str:
         )
         if key in schema
     ]
-    return kind + (f" ({', '.join(limits)})" if limits else "")
+    return str(kind) + (f" ({', '.join(limits)})" if limits else "")
 
 
 def _fields(schema: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ as "not given". Text must be storable: no NUL and no lone surrogate.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -27,8 +28,12 @@ from catalog.models import (
 from functions_ui.deploys.models import DeployStatus, SourceInstance
 from functions_ui.runtime.masking import MASK
 
-ResourceTypeName = Literal[tuple(ResourceType.values)]  # type: ignore[valid-type]
-SettingTypeName = Literal[tuple(SettingType.values)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal made from the enums' values is one mypy cannot read
+    ResourceTypeName = str
+    SettingTypeName = str
+else:
+    ResourceTypeName = Literal[tuple(ResourceType.values)]
+    SettingTypeName = Literal[tuple(SettingType.values)]
 INSTANCE_NAME_MAX_LENGTH = SourceInstance._meta.get_field("name").max_length
 ID_MAX_LENGTH = 255
 
@@ -443,7 +448,7 @@ _MESSAGES = {
 }
 
 
-def error_message(error: dict[str, Any], field: str) -> str:
+def error_message(error: Mapping[str, Any], field: str) -> str:
     """One of pydantic's errors as a sentence naming the API field."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "extra_forbidden":

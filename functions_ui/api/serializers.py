@@ -257,15 +257,15 @@ def clean_text(value: str, name: str) -> str:
 
 def _setting_value(setting: FunctionSetting, value: Any, path: str) -> Any:
     """The value if its JSON type suits the setting's type; never echoed in the 422."""
-    shape_ok = {
+    shape_ok: bool = {
         SettingType.STRING: isinstance(value, str),
         SettingType.BOOLEAN: isinstance(value, bool),
         SettingType.ARRAY: isinstance(value, list) and all(isinstance(v, str) for v in value),
         SettingType.TEXT_MAP: isinstance(value, dict)
         and all(isinstance(v, str) for v in value.values()),
-    }.get(setting.type, False)
+    }.get(SettingType(setting.type), False)
     if not shape_ok:
-        shape = SETTING_VALUE_SHAPES.get(setting.type, "a value")
+        shape = SETTING_VALUE_SHAPES.get(SettingType(setting.type), "a value")
         raise validation_failure(f"{path} must be {shape}.", field=path)
     if isinstance(value, str):
         return clean_text(value, path)
@@ -299,7 +299,7 @@ def instance_settings_input(
 
 
 def fields_of_type(
-    body: schemas.Input, function: Function, *, always: set[str] = frozenset()
+    body: schemas.Input, function: Function, *, always: frozenset[str] = frozenset()
 ) -> None:
     """Refuse a field another function type's instances take (say, sourceIds for a source)."""
     allowed = always | INSTANCE_TYPE_FIELDS[ResourceType(function.resource_type)]

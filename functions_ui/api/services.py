@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +20,7 @@ from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
 from functions_ui.deploys import instances
-from functions_ui.deploys.models import InstanceBase
+from functions_ui.deploys.models import DestinationInstance, InstanceBase
 from functions_ui.workspaces.models import Membership, Workspace
 from versioning.services import version_save
 
@@ -35,7 +35,7 @@ def hash_token(raw: str) -> str:
 
 
 def api_token_create(
-    *, workspace: Workspace, user: AbstractBaseUser, description: str = ""
+    *, workspace: Workspace, user: User, description: str = ""
 ) -> tuple[ApiToken, str]:
     """Make a token acting as `user` in `workspace`; return it with its secret, shown once."""
     if not Membership.objects.filter(workspace=workspace, user=user).exists():
@@ -61,7 +61,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, user: AbstractBaseUser | None = None) -> None:
+def api_token_revoke(*, token: ApiToken, user: User | None = None) -> None:
     """Stop a token from working, for good; it stays listed as revoked."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -86,7 +86,7 @@ def api_token_mark_used(*, token: ApiToken) -> None:
 def function_patch(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     display_name: str | None = None,
     description: str | None = None,
     logo_url: str | None = None,
@@ -128,7 +128,7 @@ INSTANCE_FIELDS = {"name": "name", "sources": "sourceIds", "destination": "desti
 def instance_create(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str,
     settings: dict[str, Any],
     source_ids: list[str],
@@ -181,6 +181,7 @@ def instance_patch(
     if enabled is not None and enabled != instance.enabled:
         instances.instance_set_enabled(instance=instance, enabled=enabled)
     if source_ids is not None:
+        assert isinstance(instance, DestinationInstance)  # the view refused it for other kinds
         with fields_as(INSTANCE_FIELDS):
             instances.destination_sources_set(instance=instance, source_ids=source_ids)
     return instance

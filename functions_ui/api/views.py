@@ -28,7 +28,7 @@ from functions_ui.deploys import selectors as deploys_selectors
 from functions_ui.deploys import services as deploy_services
 from functions_ui.deploys.models import InsertInstance
 from functions_ui.permissions.policy import require
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
 from versioning.diffing import DiffOptions, unified_text
@@ -310,7 +310,7 @@ def instance_update(
     body: schemas.UpdateInstanceInput,
 ) -> Result:
     instance = _function_instance(api, function_id, instance_id, "instance.connect")
-    serializers.fields_of_type(body, instance.function, always={"enabled"})
+    serializers.fields_of_type(body, instance.function, always=frozenset({"enabled"}))
     services.instance_patch(
         instance=instance,
         name=body.name,
@@ -461,7 +461,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: WorkspaceRequest) -> HttpResponse:
     """The owners' token page: create (the secret shown once, in this response), list."""
     require(request.access, "workspace.manage")
     created = None
@@ -490,7 +490,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: WorkspaceRequest, token_id: int) -> HttpResponse:
     require(request.access, "workspace.manage")
     token = selectors.api_token_get(workspace=request.workspace, token_id=token_id)
     if token is None:

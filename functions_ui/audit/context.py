@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 VIA_UI = "ui"
 VIA_API = "api"
@@ -28,7 +28,7 @@ class AuditContext:
     via: str = VIA_SYSTEM
     token_label: str = ""
     # The acting user when a service is not told one; may be a lazy request.user.
-    user: AbstractBaseUser | AnonymousUser | Any | None = None
+    user: User | AnonymousUser | Any | None = None
 
 
 _OUTSIDE_REQUESTS = AuditContext()
@@ -45,7 +45,7 @@ def audit_via(
     via: str,
     *,
     token_label: str = "",
-    user: AbstractBaseUser | AnonymousUser | None = None,
+    user: User | AnonymousUser | None = None,
 ) -> Iterator[AuditContext]:
     """Record everything done inside the block as done through `via` (and `token_label`)."""
     if via not in VIAS:

@@ -9,7 +9,7 @@ from functions_ui.audit.context import VIA_API, audit_context
 from functions_ui.audit.models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import Model
 
     from functions_ui.workspaces.models import Workspace
@@ -26,13 +26,13 @@ def _target_fields(target: Model | tuple[str, str, str] | None) -> tuple[str, st
     if isinstance(target, tuple):
         target_type, target_id, label = target
         return target_type, str(target_id), str(label)
-    target_type = target._meta.model_name
+    target_type = target._meta.model_name or ""
     target_id = getattr(target, "public_id", None) or target.pk
     label = getattr(target, "display_name", None) or str(target)
     return target_type, str(target_id), str(label)
 
 
-def _actor(user: AbstractBaseUser | AnonymousUser | None) -> tuple[Any, str]:
+def _actor(user: User | AnonymousUser | None) -> tuple[Any, str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return None, ""
     return user, user.get_username()
@@ -42,7 +42,7 @@ def audit_record(
     *,
     workspace: Workspace,
     action: str,
-    user: AbstractBaseUser | AnonymousUser | None = None,
+    user: User | AnonymousUser | None = None,
     target: Model | tuple[str, str, str] | None = None,
     details: Mapping[str, Any] | None = None,
     versions: Iterable[str | None] = (),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -11,13 +11,13 @@ from django.views.decorators.vary import vary_on_headers
 from functions_ui.audit import selectors
 from functions_ui.audit.forms import AuditFilterForm
 from functions_ui.permissions.policy import require
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 @workspace_view
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: WorkspaceRequest) -> HttpResponse:
     require(request.access, "workspace.manage")
     form = AuditFilterForm(
         request.GET or None,
@@ -27,7 +27,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page, rows = selectors.audit_event_page(
         workspace=request.workspace, filters=filters, page_number=request.GET.get("page")
     )
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    query: dict[str, str | int] = {k: str(v) for k, v in request.GET.items() if k != "page" and v}
     context = {
         "form": form,
         "page": page,

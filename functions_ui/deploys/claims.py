@@ -9,12 +9,13 @@ that is still busy renews its lease.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 
 def relaxed_commit() -> None:
@@ -52,20 +53,22 @@ def claim(
     return key, ids
 
 
-def still_claimed(model: type, key: str, ids: list[int]) -> set[int]:
+def still_claimed(model: type[Model], key: str, ids: list[int]) -> set[int]:
     """Within a transaction: which of the rows this claim still holds (locked until commit)."""
     return set(
-        model.objects.select_for_update().filter(pk__in=ids, claim=key).values_list("pk", flat=True)
+        model._default_manager.select_for_update()
+        .filter(pk__in=ids, claim=key)
+        .values_list("pk", flat=True)
     )
 
 
-def renew(model: type, key: str, now: datetime) -> None:
+def renew(model: type[Model], key: str, now: datetime) -> None:
     """Keep a long batch's rows from being taken over while its worker is alive."""
-    model.objects.filter(claim=key).update(lease_until=lease_end(now))
+    model._default_manager.filter(claim=key).update(lease_until=lease_end(now))
 
 
 def update_claimed(
-    model: type[Model], key: str, rows: list[Model], fields: tuple[str, ...]
+    model: type[Model], key: str, rows: Sequence[Model], fields: tuple[str, ...]
 ) -> None:
     """Write each row's fields where the claim still holds it: one statement run for every row.
 
@@ -75,12 +78,12 @@ def update_claimed(
     if not rows:
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = [concrete_field(meta.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
     sql = (
         f"UPDATE {quote(meta.db_table)} SET "
         + ", ".join(f"{quote(c.column)} = %s" for c in columns)
-        + f" WHERE {quote(meta.pk.column)} = %s AND {quote('claim')} = %s"
+        + f" WHERE {quote(concrete_field(meta.pk).column)} = %s AND {quote('claim')} = %s"
     )
     params = [
         [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk, key]
@@ -88,3 +91,9 @@ def update_claimed(
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def concrete_field(field: object) -> Field:
+    """A model's own column (never a relation's reverse side)."""
+    assert isinstance(field, Field), field
+    return field

@@ -194,6 +194,7 @@ def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[
 def _deliver_one(batch: _Batch, delivery: Delivery, insert: InsertInstance | None) -> None:
     event, outcome = _insert_step(batch, insert, delivery.event.payload)
     if outcome is None:
+        assert event is not None  # the insert passed the event on
         payload = runs.single_payload(delivery.destination, event)
         outcome, _ = _destination_step(batch, delivery, payload)
     batch.done(delivery, outcome)
@@ -204,6 +205,7 @@ def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance 
     for delivery in group:
         event, stopped = _insert_step(batch, insert, delivery.event.payload)
         if stopped is None:
+            assert event is not None  # the insert passed the event on
             going.append((delivery, event))
         else:
             batch.done(delivery, stopped)
@@ -261,7 +263,7 @@ def _record(
             outcome.status,
             policy=destination_policy(),
             attempts=attempt,
-            first_attempt_at=delivery.first_attempt_at,
+            first_attempt_at=delivery.first_attempt_at or now,
             now=now,
             rng=rng,
         )

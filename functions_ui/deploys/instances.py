@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -93,12 +93,12 @@ def _require_type(function: Function, resource_type: str) -> None:
         raise ValidationError(f"{function} is not a {ResourceType(resource_type).label} function.")
 
 
-def acting_user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+def acting_user(user: User | None) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
 def _audit_instance(
-    instance: InstanceBase, action: str, user: AbstractBaseUser | None = None, **details: Any
+    instance: InstanceBase, action: str, user: User | None = None, **details: Any
 ) -> None:
     """Record an instance change; details name settings and sources, never their values."""
     audit_record(
@@ -112,7 +112,7 @@ def _audit_instance(
 
 @transaction.atomic
 def source_instance_create(
-    *, function: Function, user: AbstractBaseUser | None, name: str, raw_settings: dict[str, Any]
+    *, function: Function, user: User | None, name: str, raw_settings: dict[str, Any]
 ) -> SourceInstance:
     """Connect a source function: a new source with its own webhook URL."""
     _require_type(function, ResourceType.SOURCE)
@@ -145,7 +145,7 @@ def _sources_in_workspace(function: Function, source_ids: list[str]) -> list[Sou
 def destination_instance_create(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str,
     raw_settings: dict[str, Any],
     source_ids: list[str],
@@ -180,7 +180,7 @@ def destination_instance_create(
 def insert_instance_create(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str,
     raw_settings: dict[str, Any],
     destination_id: str,
@@ -216,7 +216,7 @@ def insert_instance_create(
 def instance_create(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str,
     raw_settings: dict[str, Any],
     source_ids: Sequence[str] = (),

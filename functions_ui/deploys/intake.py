@@ -16,6 +16,7 @@ from django.utils import timezone
 from catalog.models import Function
 from catalog.secrets import encrypt_value
 from functions_ui.deploys import doorbell
+from functions_ui.deploys.claims import concrete_field
 from functions_ui.deploys.models import SourceInstance, WebhookRequest
 
 # Headers that carry the sender's credentials: the function may need them (to check who is
@@ -69,7 +70,7 @@ def _insert_for_token(token: str, **values: Any) -> int | None:
     no enabled instance has the token (and nothing was stored).
     """
     quote = connection.ops.quote_name
-    fields = [WebhookRequest._meta.get_field(name) for name in values]
+    fields = [concrete_field(WebhookRequest._meta.get_field(name)) for name in values]
     columns = ["instance_id", "workspace_id", *(f.column for f in fields)]
     sql = (
         f"INSERT INTO {quote(WebhookRequest._meta.db_table)} "

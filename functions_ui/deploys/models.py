@@ -8,10 +8,14 @@ the version its last deploy switched it to, never the function's unsaved or LATE
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from catalog.models import Function
 
 from catalog.models import new_catalog_id
 
@@ -55,6 +59,14 @@ class InstanceBase(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = models.Manager()
+    # Each kind declares its own foreign key to its function (with its own related name), its
+    # id prefix and its kind's name.
+    function: models.ForeignKey[Function, Function]
+    function_id: int
+    ID_PREFIX: ClassVar[str]
+    kind: ClassVar[str]
 
     class Meta:
         abstract = True

@@ -24,8 +24,7 @@ class RetryPolicy:
 
     def delay(self, *, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the `attempts`-th failed attempt (1 for the first)."""
-        rng = rng or random
-        first = rng.uniform(self.first_min_seconds, self.first_max_seconds)
+        first = (rng or random).uniform(self.first_min_seconds, self.first_max_seconds)
         return min(first * 2 ** max(attempts - 1, 0), self.max_delay_seconds)
 
     def next_attempt_at(

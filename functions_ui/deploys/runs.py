@@ -65,8 +65,10 @@ def run_instance(
     """Run the instance's deployed version on one payload (settings may be decrypted already)."""
     try:
         values, hidden = settings if settings is not None else instance_settings(instance)
+        version = instance.version
+        assert version is not None  # an instance runs a version from its creation on
         return run_function(
-            code=instance.version.code,
+            code=version.code,
             function_type=function_type,
             payload=payload,
             settings=values,
@@ -102,7 +104,9 @@ def uses_batches(instance: DestinationInstance) -> bool:
 
 def single_payload(destination: DestinationInstance, event: dict) -> Any:
     """A batch-only destination gets a retried or single event as a batch of one."""
-    handlers = _handlers(destination.version.pk, destination.version.code)
+    version = destination.version
+    assert version is not None  # an instance runs a version from its creation on
+    handlers = _handlers(version.pk, version.code)
     handler = HANDLER_BY_EVENT_TYPE.get(str(event.get("type")))
     if BATCH_HANDLER in handlers and handler not in handlers:
         return [event]

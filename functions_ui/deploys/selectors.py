@@ -15,6 +15,7 @@ from functions_ui.deploys.models import (
     Delivery,
     Deploy,
     DestinationInstance,
+    InsertInstance,
     InstanceBase,
     InstanceError,
     RunStatus,
@@ -219,5 +220,6 @@ def error_list(*, instance: InstanceBase, limit: int = 100) -> list[InstanceErro
     elif isinstance(instance, DestinationInstance):
         errors = InstanceError.objects.filter(destination=instance)
     else:
+        assert isinstance(instance, InsertInstance)
         errors = InstanceError.objects.filter(destination_id=instance.destination_id)
     return list(errors.order_by("-id")[:limit])

@@ -9,15 +9,15 @@ was. Deploys of one function run in the order they were made.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
     Deploy,
     DeployStatus,
+    InstanceBase,
 )
 from functions_ui.runtime import RuntimeUnavailable, check_code
 from versioning.models import Version
@@ -47,7 +48,7 @@ class DeployWaiting(TransientDeployError):
 # Deploys ------------------------------------------------------------------------------------
 
 
-def _instances_of(function: Function):
+def _instances_of(function: Function) -> QuerySet[InstanceBase]:
     return kind_of(function.resource_type).instance_model.objects.filter(function=function)
 
 
@@ -56,7 +57,7 @@ def deploy_start(
     *,
     function: Function,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     instance_ids: list[str] | None = None,
     message: str = "",
 ) -> Deploy:
@@ -102,7 +103,7 @@ def deploy_start(
 def save_and_deploy(
     *,
     function: Function,
-    user: AbstractBaseUser | None,
+    user: User | None,
     code: str,
     base_version_id: str | None,
     note: str = "",
@@ -117,6 +118,7 @@ def save_and_deploy(
         function=function, user=user, code=code, base_version_id=base_version_id, note=note
     )
     version = saved or latest_version(function=function)
+    assert version is not None  # a function always has its version 1
     deploy = deploy_start(function=function, version=version, user=user, instance_ids=instance_ids)
     return version, deploy
 
@@ -168,10 +170,10 @@ def deploy_check(*, version: Version) -> list[dict[str, Any]]:
 
 def _problem_text(problem: dict[str, Any]) -> str:
     where = f"line {problem['line']}: " if problem.get("line") else ""
-    return where + problem["message"]
+    return where + str(problem["message"])
 
 
-def _hold_for_earlier(deploy: Deploy, now) -> None:
+def _hold_for_earlier(deploy: Deploy, now: datetime) -> None:
     """Raise DeployWaiting while an earlier deploy of the function is unfinished.
 
     One that has been queued or running for longer than DEPLOYS_STALE_SECONDS is marked
@@ -197,8 +199,9 @@ def deploy_execute(*, deploy_id: int) -> Deploy | None:
     carries it through; the switch commits only while the deploy is still running, so it
     happens once however often the task runs.
     """
-    deploy = Deploy.objects.select_related("function", "version__function").filter(pk=deploy_id)
-    deploy = deploy.first()
+    deploy = (
+        Deploy.objects.select_related("function", "version__function").filter(pk=deploy_id).first()
+    )
     if deploy is None or not deploy.is_active:
         return deploy
     now = timezone.now()

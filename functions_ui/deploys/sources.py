@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -259,8 +260,7 @@ def _fan_out(
         if len(ids) >= size:
             # Full batches go now; the rest wait for more events or the window's end.
             Delivery.objects.filter(pk__in=ids[: len(ids) // size * size]).update(available_at=now)
-    waiting = {d.workspace_id for d in made if not d.claim}
-    for workspace_id in waiting:
-        transaction.on_commit(lambda ws=workspace_id: doorbell.ring("deliveries", ws))
+    for workspace_id in {d.workspace_id for d in made if not d.claim}:
+        transaction.on_commit(partial(doorbell.ring, "deliveries", workspace_id))
     mine = [d for d in made if d.claim]
     return (key, mine) if mine else None

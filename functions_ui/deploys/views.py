@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,14 +21,16 @@ from functions_ui.deploys.models import (
     SourceInstance,
 )
 from functions_ui.permissions.policy import denied_reason
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning.selectors import latest_version, version_choices, version_get_for_function
 from versioning.services import StaleVersionError
 
 # Deploys ------------------------------------------------------------------------------------
 
 
-def _function(request: HttpRequest, function_id: str, action: str = "function.view") -> Function:
+def _function(
+    request: WorkspaceRequest, function_id: str, action: str = "function.view"
+) -> Function:
     return function_get_for_user(
         workspace=request.workspace, access=request.access, function_id=function_id, action=action
     )
@@ -38,7 +40,7 @@ def _deploys_url(function: Function) -> str:
     return reverse("deploys:function", args=[function.workspace.slug, function.public_id])
 
 
-def _chosen_instances(request: HttpRequest) -> list[str] | None:
+def _chosen_instances(request: WorkspaceRequest) -> list[str] | None:
     """None for "all instances", else the ids ticked in the chooser."""
     if request.POST.get("target", "all") == "all":
         return None
@@ -46,7 +48,7 @@ def _chosen_instances(request: HttpRequest) -> list[str] | None:
 
 
 def _status_response(
-    request: HttpRequest, function: Function, deploy, saved_version=None
+    request: WorkspaceRequest, function: Function, deploy, saved_version=None
 ) -> HttpResponse:
     context = {"function": function, "deploy": deploy, "saved_version": saved_version}
     response = render(request, "deploys/_deploy_status.html", context)
@@ -56,7 +58,7 @@ def _status_response(
 
 @require_GET
 @workspace_view
-def function_deploys(request: HttpRequest, function_id: str) -> HttpResponse:
+def function_deploys(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """A function's instances, its deploy form and the timeline of its deploys."""
     function = _function(request, function_id)
     overview = selectors.deploy_overview(function=function)
@@ -74,7 +76,7 @@ def function_deploys(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def deploy_create(request: HttpRequest, function_id: str) -> HttpResponse:
+def deploy_create(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Deploy a chosen version (an older one is a rollback) to all or chosen instances."""
     function = _function(request, function_id, "function.deploy")
     version_id = request.POST.get("version_id", "")
@@ -83,6 +85,8 @@ def deploy_create(request: HttpRequest, function_id: str) -> HttpResponse:
         if version_id
         else latest_version(function=function)
     )
+    if version is None:
+        raise Http404("The function has no version to deploy.")
     try:
         deploy = services.deploy_start(
             function=function,
@@ -108,7 +112,7 @@ def deploy_create(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def deploy_chooser(request: HttpRequest, function_id: str) -> HttpResponse:
+def deploy_chooser(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """The editor's Save & Deploy dialog: which instances get the change."""
     function = _function(request, function_id)
     can_save_and_deploy = request.access.can("function.edit", function) and request.access.can(
@@ -130,7 +134,7 @@ def deploy_chooser(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def save_and_deploy(request: HttpRequest, function_id: str) -> HttpResponse:
+def save_and_deploy(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Save the editor's code as a version, then deploy it to the chosen instances."""
     function = _function(request, function_id, "function.edit")
     if not request.access.can("function.deploy", function):
@@ -167,7 +171,7 @@ def save_and_deploy(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def deploy_status(request: HttpRequest, function_id: str) -> HttpResponse:
+def deploy_status(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """The newest (or a given) deploy's status; the partial polls itself while it runs."""
     function = _function(request, function_id)
     deploy_id = request.GET.get("deploy")
@@ -186,7 +190,7 @@ def deploy_status(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def deploy_timeline(request: HttpRequest, function_id: str) -> HttpResponse:
+def deploy_timeline(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     overview = selectors.deploy_overview(function=function)
     return render(
@@ -197,7 +201,7 @@ def deploy_timeline(request: HttpRequest, function_id: str) -> HttpResponse:
 # Instances ----------------------------------------------------------------------------------
 
 
-def _raw_settings(request: HttpRequest, function: Function) -> dict[str, object]:
+def _raw_settings(request: WorkspaceRequest, function: Function) -> dict[str, object]:
     raw: dict[str, object] = {}
     for setting in FunctionSetting.objects.filter(function=function):
         key = f"setting-{setting.name}"
@@ -208,7 +212,7 @@ def _raw_settings(request: HttpRequest, function: Function) -> dict[str, object]
     return raw
 
 
-def _connect_context(request: HttpRequest, function: Function, **extra) -> dict[str, object]:
+def _connect_context(request: WorkspaceRequest, function: Function, **extra) -> dict[str, object]:
     return {
         "function": function,
         "function_settings": FunctionSetting.objects.filter(function=function).order_by(
@@ -227,7 +231,7 @@ def _instance_url(instance: InstanceBase) -> str:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def instance_connect(request: HttpRequest, function_id: str) -> HttpResponse:
+def instance_connect(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Connect Source / connect a destination / attach an insert function: a new instance."""
     function = _function(request, function_id, "instance.connect")
     if request.method == "GET":
@@ -263,13 +267,13 @@ def _is_sensitive(function: Function, key: str) -> bool:
     return FunctionSetting.objects.filter(function=function, name=name, sensitive=True).exists()
 
 
-def _instance(request: HttpRequest, instance_id: str, action: str = "function.view"):
+def _instance(request: WorkspaceRequest, instance_id: str, action: str = "function.view"):
     return selectors.instance_get_for_user(
         workspace=request.workspace, access=request.access, instance_id=instance_id, action=action
     )
 
 
-def _instance_context(request: HttpRequest, instance: InstanceBase, **extra) -> dict:
+def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra) -> dict:
     function = instance.function
     latest = latest_version(function=function)
     number = instance.version.number if instance.version else 0
@@ -299,7 +303,7 @@ def _instance_context(request: HttpRequest, instance: InstanceBase, **extra) -> 
     return context
 
 
-def webhook_url(request: HttpRequest, instance: SourceInstance) -> str:
+def webhook_url(request: WorkspaceRequest, instance: SourceInstance) -> str:
     path = reverse("instance_webhook", args=[instance.webhook_token])
     base = settings.DEPLOYS_WEBHOOK_BASE_URL.rstrip("/")
     return base + path if base else request.build_absolute_uri(path)
@@ -307,7 +311,7 @@ def webhook_url(request: HttpRequest, instance: SourceInstance) -> str:
 
 @require_GET
 @workspace_view
-def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_detail(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     """An instance: its version, webhook URL, settings, event log or deliveries, errors."""
     instance = _instance(request, instance_id)
     context = _instance_context(request, instance)
@@ -316,7 +320,7 @@ def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
     return render(request, "deploys/instance_detail.html", context)
 
 
-def _after_change(request: HttpRequest, instance: InstanceBase, message: str) -> HttpResponse:
+def _after_change(request: WorkspaceRequest, instance: InstanceBase, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
         return HttpResponseClientRedirect(_instance_url(instance))
@@ -325,7 +329,7 @@ def _after_change(request: HttpRequest, instance: InstanceBase, message: str) ->
 
 @require_POST
 @workspace_view
-def instance_settings(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_settings(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     try:
         instances.instance_settings_update(
@@ -339,7 +343,7 @@ def instance_settings(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def instance_rotate(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_rotate(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     if not isinstance(instance, SourceInstance):
         raise Http404("Only sources have a webhook URL.")
@@ -349,7 +353,7 @@ def instance_rotate(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def instance_enable(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_enable(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     enabled = request.POST.get("enabled") == "on"
     instances.instance_set_enabled(instance=instance, enabled=enabled)
@@ -358,7 +362,7 @@ def instance_enable(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def instance_sources(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_sources(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     if not isinstance(instance, DestinationInstance):
         raise Http404("Only destinations connect to sources.")
@@ -374,7 +378,7 @@ def instance_sources(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def instance_delete(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_delete(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     instance = _instance(request, instance_id, "instance.connect")
     function = instance.function
     instances.instance_delete(instance=instance)

@@ -112,7 +112,9 @@ def _seed_instances(functions: dict[str, Function], *, owner) -> None:
         enabled=True,
     )
     for name in ("Zendesk Tickets", "Internal Analytics API", "PII Scrubber"):
-        version_mark_deployed(version=latest_version(function=functions[name]), user=owner)
+        version = latest_version(function=functions[name])
+        assert version is not None
+        version_mark_deployed(version=version, user=owner)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -114,7 +115,7 @@ class PostgresServer:
             f"@127.0.0.1:{self.port}/{quote(self.database, safe='')}"
         )
 
-    def _as_service_user(self) -> dict[str, object]:
+    def _as_service_user(self) -> dict[str, Any]:
         """Popen arguments that run a child as the cluster's owner (nothing when not root)."""
         if self._user is None:
             return {}

@@ -64,7 +64,7 @@ class RedisServer:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="functions-ui-redis-")
-        self.data_dir = Path(data_dir) if data_dir else Path(self._tmp.name)
+        self.data_dir = Path(data_dir or self._tmp.name)  # type: ignore[union-attr]
         self.persistent = data_dir is not None
 
     @property

@@ -46,7 +46,7 @@ class RunForm(forms.Form):
         return normalize_newlines(self.cleaned_data["code"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.function_type == "source":
             data["payload"] = self._request_payload(data)
         else:
@@ -94,7 +94,8 @@ class SettingForm(forms.Form):
 
 class SavedPayloadForm(forms.Form):
     name = forms.CharField(max_length=80, error_messages={"required": "Name the payload."})
-    data = forms.CharField(strip=False)
+    # Named as the API and the page post it; mypy reads it as the form's own `data`.
+    data = forms.CharField(strip=False)  # type: ignore[assignment]
 
     def clean_data(self) -> Any:
         return parse_json_text(self.cleaned_data["data"], what="payload")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
@@ -69,7 +69,7 @@ def test_run(
 
 
 def payload_save(
-    *, function: Function, user: AbstractBaseUser, name: str, kind: str, data: Any
+    *, function: Function, user: User, name: str, kind: str, data: Any
 ) -> SavedPayload:
     """Save a named test input, replacing one of the same name."""
     try:

@@ -30,13 +30,15 @@ from functions_ui.editor.models import SavedPayload, TestWebhook
 from functions_ui.editor.samples import SAMPLE_EVENTS, sample_batch_json, sample_event_json
 from functions_ui.permissions.policy import denied_reason
 from functions_ui.runtime.types import RuntimeUnavailable
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
 from versioning.diffing import DiffOptions, compute_diff, unified_rows
 
 
-def _function(request: HttpRequest, function_id: str, action: str = "function.view") -> Function:
+def _function(
+    request: WorkspaceRequest, function_id: str, action: str = "function.view"
+) -> Function:
     return function_get_for_user(
         workspace=request.workspace, access=request.access, function_id=function_id, action=action
     )
@@ -49,7 +51,7 @@ def _editor_url(function: Function, anchor: str = "") -> str:
 
 @require_GET
 @workspace_view
-def edit(request: HttpRequest, function_id: str) -> HttpResponse:
+def edit(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     can_edit = request.access.can("function.edit", function)
     webhook = (
@@ -82,7 +84,7 @@ def edit(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def save(request: HttpRequest, function_id: str) -> HttpResponse:
+def save(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     code = request.POST.get("code", "").replace("\r\n", "\n")
     base_version_id = request.POST.get("base_version_id") or None
@@ -131,7 +133,7 @@ def save(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def run(request: HttpRequest, function_id: str) -> HttpResponse:
+def run(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     form = RunForm(request.POST, function_type=function.type_slug)
     context: dict = {"function": function}
@@ -160,7 +162,7 @@ def run(request: HttpRequest, function_id: str) -> HttpResponse:
 # Settings --------------------------------------------------------------------------------
 
 
-def _settings_response(request: HttpRequest, function: Function, **extra) -> HttpResponse:
+def _settings_response(request: WorkspaceRequest, function: Function, **extra) -> HttpResponse:
     if not request.htmx:
         return redirect(_editor_url(function, "settings"))
     context = {
@@ -174,7 +176,7 @@ def _settings_response(request: HttpRequest, function: Function, **extra) -> Htt
 
 @require_GET
 @workspace_view
-def settings_panel(request: HttpRequest, function_id: str) -> HttpResponse:
+def settings_panel(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     context = selectors.settings_panel_context(function=function, access=request.access)
     return render(request, "editor/_settings_panel.html", context)
@@ -182,7 +184,7 @@ def settings_panel(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def setting_add(request: HttpRequest, function_id: str) -> HttpResponse:
+def setting_add(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     form = SettingForm(request.POST)
     if form.is_valid():
@@ -197,7 +199,7 @@ def setting_add(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def setting_edit(request: HttpRequest, function_id: str, setting_id: int) -> HttpResponse:
+def setting_edit(request: WorkspaceRequest, function_id: str, setting_id: int) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     setting = get_object_or_404(function.settings, pk=setting_id)
     if request.method == "GET":
@@ -224,7 +226,7 @@ def setting_edit(request: HttpRequest, function_id: str, setting_id: int) -> Htt
 
 @require_POST
 @workspace_view
-def setting_delete(request: HttpRequest, function_id: str, setting_id: int) -> HttpResponse:
+def setting_delete(request: WorkspaceRequest, function_id: str, setting_id: int) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     catalog_services.setting_delete(setting=get_object_or_404(function.settings, pk=setting_id))
     return _settings_response(request, function)
@@ -232,7 +234,7 @@ def setting_delete(request: HttpRequest, function_id: str, setting_id: int) -> H
 
 @require_POST
 @workspace_view
-def setting_move(request: HttpRequest, function_id: str, setting_id: int) -> HttpResponse:
+def setting_move(request: WorkspaceRequest, function_id: str, setting_id: int) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     offset = -1 if request.POST.get("direction") == "up" else 1
     catalog_services.setting_move(
@@ -243,7 +245,7 @@ def setting_move(request: HttpRequest, function_id: str, setting_id: int) -> Htt
 
 @require_GET
 @workspace_view
-def test_values(request: HttpRequest, function_id: str) -> HttpResponse:
+def test_values(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     context = selectors.settings_panel_context(function=function, access=request.access)
     return render(request, "editor/_test_values.html", context)
@@ -251,7 +253,9 @@ def test_values(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def setting_test_value(request: HttpRequest, function_id: str, setting_id: int) -> HttpResponse:
+def setting_test_value(
+    request: WorkspaceRequest, function_id: str, setting_id: int
+) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     setting = get_object_or_404(function.settings, pk=setting_id)
     errors = {}
@@ -272,7 +276,7 @@ def setting_test_value(request: HttpRequest, function_id: str, setting_id: int) 
 
 @require_GET
 @workspace_view
-def setting_name_preview(request: HttpRequest, function_id: str) -> HttpResponse:
+def setting_name_preview(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     _function(request, function_id)
     name = catalog_services.setting_name_from_label(request.GET.get("label", ""))
     return render(request, "editor/_setting_name_preview.html", {"name": name})
@@ -283,7 +287,7 @@ def setting_name_preview(request: HttpRequest, function_id: str) -> HttpResponse
 
 @require_GET
 @workspace_view
-def sample_event(request: HttpRequest, function_id: str) -> HttpResponse:
+def sample_event(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     _function(request, function_id)
     event_type = request.GET.get("type", "track")
     if event_type == "batch":
@@ -297,14 +301,14 @@ def sample_event(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def header_row(request: HttpRequest, function_id: str) -> HttpResponse:
+def header_row(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     _function(request, function_id)
     return render(request, "editor/_header_row.html", {"name": "", "value": ""})
 
 
 @require_POST
 @workspace_view
-def payload_save(request: HttpRequest, function_id: str) -> HttpResponse:
+def payload_save(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     form = SavedPayloadForm(request.POST)
     errors = []
@@ -320,7 +324,7 @@ def payload_save(request: HttpRequest, function_id: str) -> HttpResponse:
         except ValidationError as error:
             errors = error.messages
     else:
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
     return render(
         request,
         "editor/_saved_payloads.html",
@@ -335,7 +339,7 @@ def payload_save(request: HttpRequest, function_id: str) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def payload_delete(request: HttpRequest, function_id: str, payload_id: int) -> HttpResponse:
+def payload_delete(request: WorkspaceRequest, function_id: str, payload_id: int) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     services.payload_delete(payload=get_object_or_404(function.saved_payloads, pk=payload_id))
     return render(
@@ -351,7 +355,7 @@ def payload_delete(request: HttpRequest, function_id: str, payload_id: int) -> H
 
 @require_GET
 @workspace_view
-def payload_load(request: HttpRequest, function_id: str, payload_id: int) -> HttpResponse:
+def payload_load(request: WorkspaceRequest, function_id: str, payload_id: int) -> HttpResponse:
     function = _function(request, function_id)
     payload: SavedPayload = get_object_or_404(function.saved_payloads, pk=payload_id)
     if function.type_slug == "source":
@@ -397,7 +401,7 @@ def webhook_capture(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @workspace_view
-def capture_poll(request: HttpRequest, function_id: str) -> HttpResponse:
+def capture_poll(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Answer 204 until a request newer than `after` arrives, then the filled request builder."""
     function = _function(request, function_id, "function.edit")
     webhook = services.test_webhook_get_or_create(function=function)

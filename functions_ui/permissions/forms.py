@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -78,8 +79,8 @@ class MemberAccessForm(forms.Form):
                 initial[f"functions_{grant.role}"] = [f.pk for f in grant.functions]
         return initial
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         for role in SCOPED_ROLES:
             if (
                 cleaned.get(f"role_{role.value}")

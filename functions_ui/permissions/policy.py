@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from functions_ui.permissions.models import Role, RoleGrant
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
     from catalog.models import Function
@@ -93,7 +93,7 @@ class MemberAccess:
         return frozenset(ids)
 
 
-def member_access(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) -> MemberAccess:
+def member_access(user: User | AnonymousUser, workspace: Workspace) -> MemberAccess:
     """Load the grants a user holds in a workspace (two queries)."""
     if not user.is_authenticated:
         return MemberAccess(is_member=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Function
@@ -28,7 +28,7 @@ class MemberRow:
     is_last_owner: bool
 
 
-def _memberships(workspace: Workspace):
+def _memberships(workspace: Workspace) -> QuerySet[Membership]:
     functions = Function.objects.only("id", "public_id", "display_name", "workspace_id").order_by(
         "display_name"
     )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -54,7 +54,7 @@ def _checked_grants(
     roles = [grant.role for grant in grants]
     if len(set(roles)) != len(roles):
         raise ValidationError("Each role can be granted once.")
-    checked = []
+    checked: list[tuple[GrantSpec, list[Function]]] = []
     for grant in grants:
         if grant.role not in Role.values:
             raise ValidationError(f"Unknown role {grant.role!r}.")
@@ -119,7 +119,7 @@ def membership_add(
     workspace: Workspace,
     username: str,
     grants: Sequence[GrantSpec],
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Membership:
     """Make an existing user a member holding `grants`."""
     user_model = get_user_model()
@@ -150,7 +150,7 @@ def membership_invite(
     workspace: Workspace,
     username: str,
     grants: Sequence[GrantSpec],
-    by: AbstractBaseUser | None,
+    by: User | None,
     create_account: bool = False,
 ) -> tuple[Membership, str | None]:
     """Add a member, first creating their account when asked and none exists.
@@ -173,7 +173,7 @@ def membership_invite(
 
 @transaction.atomic
 def role_grants_set(
-    *, membership: Membership, grants: Sequence[GrantSpec], by: AbstractBaseUser | None
+    *, membership: Membership, grants: Sequence[GrantSpec], by: User | None
 ) -> Membership:
     """Replace a member's roles and scopes; the last Workspace Owner keeps that role."""
     workspace = _lock_workspace(membership.workspace)
@@ -202,7 +202,7 @@ def role_grants_set(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) -> None:
+def membership_remove(*, membership: Membership, by: User | None) -> None:
     """Take a member out of the workspace, unless they are its last Workspace Owner."""
     workspace = _lock_workspace(membership.workspace)
     is_owner = membership.role_grants.filter(role=Role.WORKSPACE_OWNER).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,15 +13,15 @@ from catalog.forms import add_service_errors
 from functions_ui.permissions import selectors, services
 from functions_ui.permissions.forms import MemberAccessForm, MemberAddForm
 from functions_ui.permissions.policy import require
-from functions_ui.workspaces.decorators import workspace_view
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 
 
-def _list_url(request: HttpRequest) -> str:
+def _list_url(request: WorkspaceRequest) -> str:
     return reverse("members:list", kwargs={"workspace_slug": request.workspace.slug})
 
 
 def _list_page(
-    request: HttpRequest, add_form: MemberAddForm, status: int = 200, **extra
+    request: WorkspaceRequest, add_form: MemberAddForm, status: int = 200, **extra
 ) -> HttpResponse:
     context = {
         "rows": selectors.member_rows(workspace=request.workspace),
@@ -34,7 +34,7 @@ def _list_page(
 
 @require_GET
 @workspace_view
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: WorkspaceRequest) -> HttpResponse:
     require(request.access, "workspace.manage")
     choices = selectors.function_choices(workspace=request.workspace)
     return _list_page(request, MemberAddForm(function_choices=choices))
@@ -42,7 +42,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_view
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_add(request: WorkspaceRequest) -> HttpResponse:
     require(request.access, "workspace.manage")
     choices = selectors.function_choices(workspace=request.workspace)
     form = MemberAddForm(request.POST, function_choices=choices)
@@ -70,7 +70,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_edit(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
     require(request.access, "workspace.manage")
     member = selectors.member_row_get(workspace=request.workspace, membership_id=membership_id)
     choices = selectors.function_choices(workspace=request.workspace)
@@ -99,7 +99,7 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view
-def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
     require(request.access, "workspace.manage")
     member = selectors.member_row_get(workspace=request.workspace, membership_id=membership_id)
     error = ""

@@ -294,7 +294,8 @@ class Worker:
                 }
             if reply.get("id") != rid:
                 continue  # a late line from an earlier request
-            return reply
+            answer: dict[str, Any] = reply
+            return answer
 
 
 class WorkerPool:

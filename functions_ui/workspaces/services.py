@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from functions_ui.permissions.models import RoleGrant
@@ -20,9 +20,7 @@ def workspace_create(*, slug: str, name: str) -> Workspace:
 
 
 @transaction.atomic
-def membership_grant(
-    *, workspace: Workspace, user: AbstractBaseUser, roles: Iterable[str]
-) -> Membership:
+def membership_grant(*, workspace: Workspace, user: User, roles: Iterable[str]) -> Membership:
     """Make the user a member holding these roles (over all functions); idempotent."""
     membership, _ = Membership.objects.get_or_create(workspace=workspace, user=user)
     for role in roles:

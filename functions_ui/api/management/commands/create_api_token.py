@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from functions_ui.api.services import api_token_create
 from functions_ui.workspaces.models import Workspace
@@ -13,12 +15,12 @@ from functions_ui.workspaces.models import Workspace
 class Command(BaseCommand):
     help = "Create a Public API token acting as a member of a workspace, and print it once."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", required=True, help="the workspace's slug")
         parser.add_argument("--user", required=True, help="the member the token acts as")
         parser.add_argument("--description", default="", help="what the token is for")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:
             raise CommandError(f"No workspace with the slug {options['workspace']!r}.")

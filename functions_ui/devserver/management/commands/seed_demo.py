@@ -7,6 +7,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from functions_ui.devserver.demo import DEMO_USERS, seed_demo
+from functions_ui.permissions.models import Role
 
 
 class Command(BaseCommand):
@@ -29,5 +30,5 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins — local use only, never on a shared server:")
         for user in DEMO_USERS:
             self.stdout.write(
-                f"  {user.username:<20} password: {password:<10} role: {user.role.label}"
+                f"  {user.username:<20} password: {password:<10} role: {Role(user.role).label}"
             )
