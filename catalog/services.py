@@ -15,7 +15,6 @@ from catalog.content import (
     SETTING_LIMIT,
     SETTING_NAME_MAX_LENGTH,
     function_settings_sync,
-    validate_code_size,
     validate_settings_schema,
 )
 from catalog.kinds import kind_of
@@ -55,7 +54,6 @@ def function_create(
     if resource_type not in ResourceType.values:
         raise ValidationError({"resource_type": f"Unknown function type {resource_type!r}."})
     code = default_code(resource_type) if code is None else code
-    validate_code_size(code)
     if function_name_taken(workspace=workspace, display_name=display_name):
         raise ValidationError({"display_name": "A function with this name already exists."})
     function = Function(

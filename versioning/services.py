@@ -52,7 +52,11 @@ def _version_append(
     note: str = "",
     restored_from: Version | None = None,
 ) -> Version:
-    """Insert the next version of a locked function and point LATEST at it."""
+    """Insert the next version of a locked function and point LATEST at it.
+
+    Every version's code passes here, so here is where its size is checked.
+    """
+    validate_code_size(code)
     last = Version.objects.filter(function=function).aggregate(last=Max("number"))["last"]
     version = Version(
         function=function,
@@ -124,7 +128,6 @@ def version_save(
     `base_version_id` is the version the editor started from; when LATEST has moved on since,
     StaleVersionError carries the new LATEST and nothing is written. None skips the check.
     """
-    validate_code_size(code)
     locked = _lock(function)
     latest = _latest(locked)
     if base_version_id is not None and latest is not None and base_version_id != latest.id:

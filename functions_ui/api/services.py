@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.content import validate_code_size
 from catalog.models import Function
 from catalog.services import function_settings_replace, function_update
 from functions_ui.api.errors import fields_as
@@ -98,8 +97,6 @@ def function_patch(
     Code or settings given make a save as the editor's: a new LATEST version when they
     differ from LATEST, never a deploy. None leaves a field as it is.
     """
-    if code is not None:
-        validate_code_size(code)
     function_update(
         function=function,
         user=user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,12 @@ from functions_ui.deploys.models import (
     InstanceBase,
     SourceInstance,
 )
-from functions_ui.permissions.policy import denied_reason
+from functions_ui.permissions.policy import (
+    SAVE_AND_DEPLOY,
+    denied_reason,
+    first_denied,
+    require_all,
+)
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning.selectors import latest_version, version_choices, version_get_for_function
 from versioning.services import StaleVersionError
@@ -115,19 +120,13 @@ def deploy_create(request: WorkspaceRequest, function_id: str) -> HttpResponse:
 def deploy_chooser(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """The editor's Save & Deploy dialog: which instances get the change."""
     function = _function(request, function_id)
-    can_save_and_deploy = request.access.can("function.edit", function) and request.access.can(
-        "function.deploy", function
-    )
+    reason = first_denied(request.access, SAVE_AND_DEPLOY, function)
     latest = latest_version(function=function)
     context = {
         "function": function,
         "instances": selectors.instance_rows(function=function, latest=latest),
-        "can_save_and_deploy": can_save_and_deploy,
-        "denied_reason": denied_reason(
-            "function.edit"
-            if not request.access.can("function.edit", function)
-            else "function.deploy"
-        ),
+        "can_save_and_deploy": reason is None,
+        "denied_reason": reason,
     }
     return render(request, "deploys/_save_and_deploy.html", context)
 
@@ -136,9 +135,8 @@ def deploy_chooser(request: WorkspaceRequest, function_id: str) -> HttpResponse:
 @workspace_view
 def save_and_deploy(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Save the editor's code as a version, then deploy it to the chosen instances."""
-    function = _function(request, function_id, "function.edit")
-    if not request.access.can("function.deploy", function):
-        raise PermissionDenied(denied_reason("function.deploy"))
+    function = _function(request, function_id)
+    require_all(request.access, SAVE_AND_DEPLOY, function)
     try:
         version, deploy = services.save_and_deploy(
             function=function,
@@ -249,22 +247,21 @@ def instance_connect(request: WorkspaceRequest, function_id: str) -> HttpRespons
             enabled="enabled" in request.POST,
         )
     except ValidationError as error:
+        # A rejected form never echoes a secret back into the page.
+        sensitive_keys = {
+            f"setting-{name}"
+            for name in function.settings.filter(sensitive=True).values_list("name", flat=True)
+        }
         context = _connect_context(
             request,
             function,
             errors=error.message_dict if hasattr(error, "error_dict") else {"": error.messages},
-            values={k: v for k, v in request.POST.items() if not _is_sensitive(function, k)},
+            values={k: v for k, v in request.POST.items() if k not in sensitive_keys},
             name=name,
         )
         return render(request, "deploys/instance_connect.html", context, status=422)
     messages.success(request, f"Connected “{instance.name}”.")
     return redirect(_instance_url(instance))
-
-
-def _is_sensitive(function: Function, key: str) -> bool:
-    # A rejected form never echoes a secret back into the page.
-    name = key.removeprefix("setting-")
-    return FunctionSetting.objects.filter(function=function, name=name, sensitive=True).exists()
 
 
 def _instance(request: WorkspaceRequest, instance_id: str, action: str = "function.view"):

@@ -27,6 +27,11 @@ def saved_payloads(*, function: Function) -> list[SavedPayload]:
     return list(function.saved_payloads.filter(kind=payload_kind_for(function)))
 
 
+def test_webhook_of(*, function: Function) -> TestWebhook | None:
+    """The source function's test webhook, if one was made."""
+    return TestWebhook.objects.filter(function=function).first()
+
+
 def latest_capture(*, webhook: TestWebhook) -> CapturedRequest | None:
     return webhook.captures.order_by("-received_at", "-id").first()
 

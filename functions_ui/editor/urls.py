@@ -23,4 +23,5 @@ urlpatterns = [
     path("payloads/<int:payload_id>/", views.payload_load, name="payload_load"),
     path("payloads/<int:payload_id>/delete/", views.payload_delete, name="payload_delete"),
     path("capture/", views.capture_poll, name="capture_poll"),
+    path("capture/url/", views.test_webhook_create, name="test_webhook_create"),
 ]

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from catalog import services as catalog_services
-from catalog.content import validate_code_size
 from catalog.forms import add_service_errors
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
@@ -28,7 +27,7 @@ from functions_ui.editor.forms import (
 )
 from functions_ui.editor.models import SavedPayload, TestWebhook
 from functions_ui.editor.samples import SAMPLE_EVENTS, sample_batch_json, sample_event_json
-from functions_ui.permissions.policy import denied_reason
+from functions_ui.permissions.policy import SAVE_AND_DEPLOY, denied_reason, first_denied
 from functions_ui.runtime.types import RuntimeUnavailable
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
@@ -55,7 +54,7 @@ def edit(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     function = _function(request, function_id)
     can_edit = request.access.can("function.edit", function)
     webhook = (
-        services.test_webhook_get_or_create(function=function)
+        selectors.test_webhook_of(function=function)
         if function.type_slug == "source" and can_edit
         else None
     )
@@ -68,11 +67,7 @@ def edit(request: WorkspaceRequest, function_id: str) -> HttpResponse:
         ),
         "can_edit": can_edit,
         "edit_denied_reason": denied_reason("function.edit"),
-        "can_deploy": request.access.can("function.deploy", function),
-        # Save & Deploy changes code and instances: it needs both roles' actions.
-        "save_and_deploy_denied_reason": denied_reason(
-            "function.deploy" if can_edit else "function.edit"
-        ),
+        "save_and_deploy_denied_reason": first_denied(request.access, SAVE_AND_DEPLOY, function),
         **selectors.settings_panel_context(function=function, access=request.access),
         **selectors.test_panel_context(
             request=request, function=function, access=request.access, webhook=webhook
@@ -90,7 +85,6 @@ def save(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     base_version_id = request.POST.get("base_version_id") or None
     note = request.POST.get("note", "").strip()[:200]
     try:
-        validate_code_size(code)
         version = version_services.version_save(
             function=function,
             user=request.user,
@@ -399,13 +393,30 @@ def webhook_capture(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse({"status": "captured"})
 
 
+@require_POST
+@workspace_view
+def test_webhook_create(request: WorkspaceRequest, function_id: str) -> HttpResponse:
+    """Give a source function its test webhook URL (the editor's GET only reads it)."""
+    function = _function(request, function_id, "function.edit")
+    if function.type_slug != "source":
+        raise Http404("Only source functions receive webhooks.")
+    webhook = services.test_webhook_get_or_create(function=function)
+    context = {
+        "function": function,
+        "can_edit": True,
+        "capture_url": selectors.capture_url(request, webhook),
+        "latest_capture_id": 0,
+    }
+    return render(request, "editor/_capture_box.html", context)
+
+
 @require_GET
 @workspace_view
 def capture_poll(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     """Answer 204 until a request newer than `after` arrives, then the filled request builder."""
     function = _function(request, function_id, "function.edit")
-    webhook = services.test_webhook_get_or_create(function=function)
-    capture = selectors.latest_capture(webhook=webhook)
+    webhook = selectors.test_webhook_of(function=function)
+    capture = selectors.latest_capture(webhook=webhook) if webhook else None
     try:
         after = int(request.GET.get("after", "0"))
     except ValueError:

@@ -131,3 +131,26 @@ def require(access: MemberAccess, action: str, function: Function | None = None)
 
 def denied_reason(action: str) -> str:
     return DENIED_REASONS.get(action, "You do not have permission to do this.")
+
+
+# Save & Deploy changes the code and what the instances run: it needs both actions.
+SAVE_AND_DEPLOY = ("function.edit", "function.deploy")
+
+
+def first_denied(
+    access: MemberAccess, actions: tuple[str, ...], function: Function | None = None
+) -> str | None:
+    """Why the member may not take all of `actions` (the first one refused), or None."""
+    for action in actions:
+        if not access.can(action, function):
+            return denied_reason(action)
+    return None
+
+
+def require_all(
+    access: MemberAccess, actions: tuple[str, ...], function: Function | None = None
+) -> None:
+    """Raise PermissionDenied, with a reason, unless the member may take every action."""
+    reason = first_denied(access, actions, function)
+    if reason is not None:
+        raise PermissionDenied(reason)

@@ -152,3 +152,35 @@ def test_side_requests_of_the_test_panel_do_not_carry_the_code(page, log_in):
         page.select_option("#sample-type", "identify")
     assert "code=" not in sample.value.url
     assert len(sample.value.url) < 1000
+
+
+def test_a_source_gets_its_test_url_on_request_and_a_captured_webhook_fills_the_builder(
+    page, log_in, screenshot, live_server
+):
+    import json
+    import urllib.request
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Zendesk", resource_type=ResourceType.SOURCE
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    page.click(".panel-tab[data-tab=test]")
+    expect(page.locator("#capture-url")).to_have_count(0)
+    page.click("#capture-create")
+    url = page.locator("#capture-url")
+    expect(url).to_have_value(re.compile(r"/hooks/test/\w+/$"))
+    expect(page.locator("#capture-status")).to_contain_text("Waiting for a request")
+
+    request = urllib.request.Request(
+        url.input_value(),
+        data=json.dumps({"ticket": "T-4711"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert json.load(answer) == {"status": "captured"}
+    expect(page.locator("#request-builder")).to_contain_text("T-4711", timeout=10_000)
+    screenshot("editor-capture")

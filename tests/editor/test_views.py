@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalog.models import ResourceType
 from catalog.services import setting_create, setting_test_value_set
-from functions_ui.editor.models import CapturedRequest, SavedPayload
+from functions_ui.editor.models import CapturedRequest, SavedPayload, TestWebhook
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_workspace
 
@@ -316,8 +316,28 @@ def test_saving_invalid_payload_json_says_so(client, login_as, destination):
 
 
 def capture_token(client, source):
-    client.get(url("edit", source))
+    client.post(url("test_webhook_create", source))
     return source.test_webhook.token
+
+
+def test_opening_the_editor_writes_nothing_and_the_test_url_is_made_on_request(
+    client, login_as, source
+):
+    login_as()
+    page = client.get(url("edit", source)).content
+    assert not TestWebhook.objects.exists()
+    assert b"Get a test URL" in page
+    # Polling before there is a URL answers "nothing yet", and still writes nothing.
+    assert client.get(url("capture_poll", source), {"after": 0}).status_code == 204
+    assert not TestWebhook.objects.exists()
+    box = client.post(url("test_webhook_create", source)).content
+    token = TestWebhook.objects.get(function=source).token
+    assert reverse("webhook_capture", args=[token]).encode() in box
+    assert (
+        reverse("webhook_capture", args=[token]).encode() in client.get(url("edit", source)).content
+    )
+    client.post(url("test_webhook_create", source))
+    assert TestWebhook.objects.count() == 1
 
 
 def test_captured_webhook_fills_the_request_builder(client, login_as, source):

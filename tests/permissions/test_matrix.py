@@ -358,6 +358,7 @@ TABLE: dict[str, Entry] = {
     "editor:payload_load": web(payload_kw, READ, NOT_ALLOWED),
     "editor:payload_delete": web(payload_kw, NOT_ALLOWED, EDIT_200),
     "editor:capture_poll": web(fn, row("204 204 403 403 404 404 login"), NOT_ALLOWED),
+    "editor:test_webhook_create": web(src_fn, NOT_ALLOWED, EDIT_200),
     # Members and audit trail: owners only ---------------------------------------------------
     "members:list": web(ws, OWNER_ONLY, NOT_ALLOWED),
     "members:add": web(ws, NOT_ALLOWED, OWNER_ONLY_302, data=lambda w: {"username": "newcomer"}),
