@@ -18,19 +18,7 @@ from catalog.secrets import encrypt_value
 from functions_ui.deploys import doorbell
 from functions_ui.deploys.claims import concrete_field
 from functions_ui.deploys.models import SourceInstance, WebhookRequest
-
-# Headers that carry the sender's credentials: the function may need them (to check who is
-# calling), so they are kept, but never in clear.
-CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-    }
-)
+from functions_ui.runtime.requests import CREDENTIAL_HEADERS
 
 
 def webhook_accept(*, token: str, body: str, headers: dict[str, str], query: str) -> str | None:

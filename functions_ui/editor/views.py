@@ -20,7 +20,6 @@ from catalog.models import Function
 from catalog.selectors import function_get_for_user
 from functions_ui.editor import selectors, services
 from functions_ui.editor.forms import (
-    WEBHOOK_BODY_MAX_BYTES,
     RunForm,
     SavedPayloadForm,
     SettingForm,
@@ -28,6 +27,7 @@ from functions_ui.editor.forms import (
 from functions_ui.editor.models import SavedPayload, TestWebhook
 from functions_ui.editor.samples import SAMPLE_EVENTS, sample_batch_json, sample_event_json
 from functions_ui.permissions.policy import SAVE_AND_DEPLOY, denied_reason, first_denied
+from functions_ui.runtime.requests import WebhookRefused, read_webhook
 from functions_ui.runtime.types import RuntimeUnavailable
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
@@ -376,19 +376,12 @@ def webhook_capture(request: HttpRequest, token: str) -> HttpResponse:
     webhook = TestWebhook.objects.filter(token=token).first()
     if webhook is None:
         return JsonResponse({"error": "Unknown webhook."}, status=404)
-    if len(request.body) > WEBHOOK_BODY_MAX_BYTES:
-        return JsonResponse({"error": "The body is larger than 512 KiB."}, status=413)
     try:
-        body = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return JsonResponse({"error": "The body must be UTF-8 text."}, status=400)
-    headers = {
-        key: value
-        for key, value in request.headers.items()
-        if key.lower() not in {"cookie", "authorization", "host", "content-length"}
-    }
+        incoming = read_webhook(request, keep_credentials=False)
+    except WebhookRefused as refused:
+        return JsonResponse({"error": str(refused)}, status=refused.status)
     services.capture_request(
-        webhook=webhook, headers=headers, query=request.META.get("QUERY_STRING", ""), body=body
+        webhook=webhook, headers=incoming.headers, query=incoming.query, body=incoming.body
     )
     return JsonResponse({"status": "captured"})
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalog.models import ResourceType
 from catalog.services import setting_create, setting_test_value_set
-from functions_ui.editor.models import CapturedRequest, SavedPayload, TestWebhook
+from functions_ui.editor.models import CapturedRequest, SavedPayload
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_workspace
 
@@ -325,19 +325,19 @@ def test_opening_the_editor_writes_nothing_and_the_test_url_is_made_on_request(
 ):
     login_as()
     page = client.get(url("edit", source)).content
-    assert not TestWebhook.objects.exists()
+    assert not editor_models.TestWebhook.objects.exists()
     assert b"Get a test URL" in page
     # Polling before there is a URL answers "nothing yet", and still writes nothing.
     assert client.get(url("capture_poll", source), {"after": 0}).status_code == 204
-    assert not TestWebhook.objects.exists()
+    assert not editor_models.TestWebhook.objects.exists()
     box = client.post(url("test_webhook_create", source)).content
-    token = TestWebhook.objects.get(function=source).token
+    token = editor_models.TestWebhook.objects.get(function=source).token
     assert reverse("webhook_capture", args=[token]).encode() in box
     assert (
         reverse("webhook_capture", args=[token]).encode() in client.get(url("edit", source)).content
     )
     client.post(url("test_webhook_create", source))
-    assert TestWebhook.objects.count() == 1
+    assert editor_models.TestWebhook.objects.count() == 1
 
 
 def test_captured_webhook_fills_the_request_builder(client, login_as, source):
@@ -370,14 +370,27 @@ def test_capture_rejects_unknown_tokens_and_big_bodies(client, login_as, source)
         == 404
     )
     big = "x" * (512 * 1024 + 1)
-    assert (
-        client.post(
-            reverse("webhook_capture", args=[token]), data=big, content_type="text/plain"
-        ).status_code
-        == 413
-    )
-    assert client.get(reverse("webhook_capture", args=[token])).status_code == 405
+    capture = reverse("webhook_capture", args=[token])
+    assert client.post(capture, data=big, content_type="application/json").status_code == 413
+    # As a deployed source's webhook answers (one reader serves both).
+    assert client.post(capture, data="hi", content_type="text/plain").status_code == 415
+    assert client.get(capture).status_code == 405
     assert not CapturedRequest.objects.exists()
+
+
+def test_a_captured_request_keeps_no_credentials(client, login_as, source):
+    """The capture is shown in the editor: credential headers never reach it."""
+    login_as()
+    token = capture_token(client, source)
+    client.post(
+        reverse("webhook_capture", args=[token]),
+        data="{}",
+        content_type="application/json",
+        headers={"Authorization": "Bearer sk_live_1", "X-Api-Key": "k_2", "X-Shop": "acme"},
+    )
+    headers = {k.lower(): v for k, v in CapturedRequest.objects.get().headers.items()}
+    assert headers["x-shop"] == "acme"
+    assert "authorization" not in headers and "x-api-key" not in headers
 
 
 def test_capture_keeps_only_the_newest_few(client, login_as, source):
