@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from catalog.models import ResourceType
 from catalog.services import setting_create, setting_test_value_set
+from functions_ui.editor import models as editor_models
 from functions_ui.editor.models import CapturedRequest, SavedPayload
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_workspace
