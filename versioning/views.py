@@ -121,6 +121,10 @@ def history(request: WorkspaceRequest, function_id: str) -> HttpResponse:
         "can_edit": request.access.can("function.edit", function),
         "edit_denied_reason": denied_reason("function.edit"),
         "history_url": _url("history", function),
+        "previous_url": page.has_previous()
+        and f"{_url('history', function)}?page={page.previous_page_number()}",
+        "next_url": page.has_next()
+        and f"{_url('history', function)}?page={page.next_page_number()}",
         "compare_url": _url("compare", function),
         "editor_url": _after_restore_url(function),
     }

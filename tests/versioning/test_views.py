@@ -377,3 +377,16 @@ def test_history_names_the_instances_running_each_version(client, login_as, work
     entry = content[content.index(f'id="version-{first.id}"') :]
     assert "Runs on: Production hooks" in entry
     assert content.count("Runs on:") == 1
+
+
+def test_history_pages_link_each_other_inside_the_panel(client, login_as, function):
+    login_as()
+    for n in range(40):
+        save(function, f"v{n}\n")
+    page = client.get(url("history", function) + "?page=2", headers={"HX-Request": "true"})
+    html = page.content.decode()
+    newer = f'href="{url("history", function)}?page=1"'
+    assert newer in html and 'rel="prev"' in html
+    # The panel swaps itself and leaves the editor's address alone.
+    assert 'hx-target="#version-history" hx-swap="outerHTML" hx-push-url="false"' in html
+    assert "versions</span>" in html
