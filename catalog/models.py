@@ -33,7 +33,7 @@ class Function(models.Model):
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="functions"
     )
     public_id = models.CharField(max_length=40, unique=True, editable=False)
-    resource_type = models.CharField(max_length=32, choices=ResourceType.choices)
+    resource_type = models.CharField(max_length=32, choices=ResourceType)
     display_name = models.CharField(max_length=DISPLAY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     logo_url = models.URLField(max_length=500, blank=True)
@@ -112,7 +112,7 @@ class FunctionSetting(models.Model):
     name = models.CharField(max_length=100)
     label = models.CharField(max_length=100)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=16, choices=SettingType.choices, default=SettingType.STRING)
+    type = models.CharField(max_length=16, choices=SettingType, default=SettingType.STRING)
     required = models.BooleanField(default=False)
     sensitive = models.BooleanField(default=False)
     # The value used by editor test runs: plain JSON, or for a sensitive setting a token of

@@ -89,7 +89,7 @@ class VersionLabel(models.Model):
     function = models.ForeignKey(
         "catalog.Function", on_delete=models.CASCADE, related_name="version_labels"
     )
-    label = models.CharField(max_length=16, choices=Label.choices)
+    label = models.CharField(max_length=16, choices=Label)
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="labels")
     moved_at = models.DateTimeField(default=timezone.now)
 

@@ -66,10 +66,10 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    via = models.CharField(max_length=8, choices=Via.choices, default=Via.UI)
+    via = models.CharField(max_length=8, choices=Via, default=Via.UI)
     # Which API token (its label or prefix, never its secret); empty unless via is "api".
     api_token_label = models.CharField(max_length=120, blank=True)
-    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    action = models.CharField(max_length=32, choices=AuditAction)
     target_type = models.CharField(max_length=32, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=200, blank=True)

@@ -133,9 +133,7 @@ class Deploy(models.Model):
     version = models.ForeignKey(
         "versioning.Version", on_delete=models.CASCADE, related_name="deploys"
     )
-    status = models.CharField(
-        max_length=16, choices=DeployStatus.choices, default=DeployStatus.QUEUED
-    )
+    status = models.CharField(max_length=16, choices=DeployStatus, default=DeployStatus.QUEUED)
     # "All instances" as chosen; the instance lists below are fixed when the deploy starts.
     target_all = models.BooleanField(default=True)
     source_instances = models.ManyToManyField(SourceInstance, blank=True, related_name="+")
@@ -249,7 +247,7 @@ class SourceRun(models.Model):
     version = models.ForeignKey(
         "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    status = models.CharField(max_length=16, choices=RunStatus)
     category = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     event_count = models.PositiveIntegerField(default=0)
@@ -300,7 +298,7 @@ class Delivery(models.Model):
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=16, choices=RunStatus, default=RunStatus.QUEUED)
     category = models.CharField(max_length=40, blank=True)
     # Where a final error happened: "insert" or "destination".
     stage = models.CharField(max_length=16, blank=True)

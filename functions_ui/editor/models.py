@@ -20,7 +20,7 @@ class SavedPayload(models.Model):
         "catalog.Function", on_delete=models.CASCADE, related_name="saved_payloads"
     )
     name = models.CharField(max_length=80)
-    kind = models.CharField(max_length=16, choices=PayloadKind.choices)
+    kind = models.CharField(max_length=16, choices=PayloadKind)
     data = models.JSONField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -18,7 +18,7 @@ class RoleGrant(models.Model):
     membership = models.ForeignKey(
         "workspaces.Membership", on_delete=models.CASCADE, related_name="role_grants"
     )
-    role = models.CharField(max_length=32, choices=Role.choices)
+    role = models.CharField(max_length=32, choices=Role)
     # "All current and future functions" (Segment's default scope) unless a list is chosen.
     all_functions = models.BooleanField(default=True)
     functions = models.ManyToManyField("catalog.Function", blank=True, related_name="+")

@@ -54,7 +54,7 @@ def read_webhook(request: HttpRequest, *, keep_credentials: bool) -> IncomingWeb
         raise WebhookRefused(415, "Send application/json or application/x-www-form-urlencoded.")
     too_large = WebhookRefused(413, f"The body is larger than {SOURCE_BODY_LIMIT // 1024} KiB.")
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(request.headers.get("content-length") or 0)
     except ValueError:
         declared = 0
     if declared > SOURCE_BODY_LIMIT:
