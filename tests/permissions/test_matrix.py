@@ -311,7 +311,11 @@ TABLE: dict[str, Entry] = {
     "workspaces:pick": web(no_kwargs, row("302 302 302 302 302 302 login"), NOT_ALLOWED),
     # A function's test webhook: public, its token is the credential.
     "webhook_capture": web(
-        lambda w: {"token": w.webhook.token}, NOT_ALLOWED, every(200), data=lambda w: {"a": "1"}
+        lambda w: {"token": w.webhook.token},
+        NOT_ALLOWED,
+        every(200),
+        data=lambda w: {"a": "1"},
+        json=True,
     ),
     # Catalog -------------------------------------------------------------------------------
     "catalog:function_list": web(ws, row("200 200 200 200 200 404 login"), NOT_ALLOWED),
