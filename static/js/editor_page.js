@@ -96,17 +96,7 @@
       }
       return;
     }
-    const copy = event.target.closest("[data-copy]");
-    if (copy) {
-      const source = $(copy.dataset.copy);
-      const text = source.value !== undefined ? source.value : source.textContent;
-      navigator.clipboard.writeText(text).then(() => {
-        const label = copy.textContent;
-        copy.textContent = "Copied";
-        setTimeout(() => (copy.textContent = label), 1500);
-      });
-      return;
-    }
+    // Copy buttons ([data-copy]) are handled on every page by versioning.js.
     const remove = event.target.closest("[data-remove-row]");
     if (remove) {
       remove.closest("tr").remove();

@@ -70,7 +70,8 @@
     if (!source) return;
     var label = button.dataset.label || button.textContent;
     button.dataset.label = label;
-    copyText(source.value).then(function () {
+    // A field copies its value; any other element (a <pre> of JSON) its text.
+    copyText(source.value !== undefined ? source.value : source.textContent).then(function () {
       button.textContent = "Copied";
       setTimeout(function () { button.textContent = label; }, 1500);
     });

@@ -86,3 +86,43 @@ def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
     expect(delivered).to_have_text(re.compile(r"^1$"), timeout=15_000)
     expect(page.locator("#event-delivery .run-delivered")).to_be_visible()
     screenshot("deploys-05-destination-delivery")
+
+
+def test_an_open_delivery_stays_open_while_new_ones_arrive(page, log_in, screenshot, workspace):
+    """Live lists pause while the reader has a row open, and catch up once it is closed.
+
+    The page's clock is Playwright's, so the 2-second polls are stepped, not waited for.
+    """
+    from tests.deploys.helpers import drain_deliveries, run_source
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, shop = make_source(workspace=workspace, name="Shop hooks")
+    _, warehouse = make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    run_source(shop, {"event": "First Order", "userId": "u-1"})
+    drain_deliveries(workspace.pk)
+    log_in("owner")
+    page.clock.install()
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    rows = page.locator("#event-delivery tbody tr")
+    expect(rows).to_have_count(1)
+    page.click("#event-delivery details.event-json summary")
+    opened = page.locator("#event-delivery details.event-json[open]")
+    expect(opened).to_have_count(1)
+    expect(opened.locator("pre")).to_contain_text('"userId": "u-1"')
+    expect(page.locator("#event-delivery .live-paused")).to_be_visible()
+
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "part=delivery" in r.url else None)
+    run_source(shop, {"event": "Second Order", "userId": "u-2"})
+    drain_deliveries(workspace.pk)
+    page.clock.run_for(6_000)  # three poll ticks: none may replace the open row
+    assert polls == []
+    expect(opened).to_have_count(1)
+    expect(rows).to_have_count(1)
+    screenshot("deploys-04-delivery-open")
+
+    page.click("#event-delivery details.event-json summary")
+    page.clock.run_for(3_000)
+    expect(rows).to_have_count(2)
+    expect(page.locator("#event-delivery .live-on")).to_be_visible()

@@ -6,7 +6,15 @@ from django.urls import reverse
 
 from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, WebhookRequest
 from functions_ui.permissions.models import Role
-from tests.deploys.helpers import SOURCE_CODE, latest, make_destination, make_source, run_source
+from tests.deploys.helpers import (
+    SOURCE_CODE,
+    drain_deliveries,
+    latest,
+    make_destination,
+    make_insert,
+    make_source,
+    run_source,
+)
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +325,34 @@ def test_removing_an_instance(client, login_as, workspace):
     response = client.post(instance_url(source, "deploys:instance_delete"))
     assert response.status_code == 302
     assert not SourceInstance.objects.filter(pk=source.pk).exists()
+
+
+def test_the_event_log_shows_payloads_as_json_and_pauses_while_a_row_is_open(
+    client, login_as, workspace
+):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    run_source(source, {"event": "Order Placed", "userId": "u-7"})
+    html = client.get(instance_url(source), {"part": "events"}, HTTP_HX_REQUEST="true")
+    html = html.content.decode()
+    # JSON, not Python: double quotes (escaped once in the page), no True/None.
+    assert "&quot;event&quot;" in html and "&quot;Order Placed&quot;" in html
+    assert "'event'" not in html and "True" not in html
+    assert "hx-trigger=\"every 2s [!this.querySelector('details[open]')]\"" in html
+    assert 'data-copy="#event-json-' in html
+
+
+def test_a_filtered_delivery_reads_as_a_reason_not_an_error(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    make_insert(workspace=workspace, destination=destination)
+    run_source(source, {"event": "Drop me", "userId": "u-9"})
+    drain_deliveries(source.function.workspace_id)
+    html = client.get(instance_url(destination), {"part": "delivery"}, HTTP_HX_REQUEST="true")
+    html = html.content.decode()
+    assert "Filtered at insert function" in html
+    assert html.count("Filtered at insert function") == 1  # the status, not repeated
+    assert "“not wanted”" in html
+    assert "error-message" not in html and "DropEvent" not in html
+    assert "u-9" in html  # who the event is about

@@ -1,0 +1,21 @@
+"""Template filters of the deploys pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from versioning.highlighting import highlight_lines
+
+register = template.Library()
+
+
+@register.filter
+def highlighted_json(value: Any) -> SafeString:
+    """A value as indented JSON, highlighted (every character escaped by highlight_lines)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    # Each line is already escaped HTML; joining them adds only newlines.
+    return mark_safe("\n".join(highlight_lines(text)))  # noqa: S308
