@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     SETTINGS_CHANGE = "settings.change", "Settings changed"
     VERSION_RESTORE = "version.restore", "Version restored"
     FUNCTION_DEPLOY = "function.deploy", "Function deployed"
+    DEPLOY_FAIL = "deploy.fail", "Deploy failed"
     INSTANCE_CONNECT = "instance.connect", "Instance connected"
     INSTANCE_UPDATE = "instance.update", "Instance changed"
     INSTANCE_DELETE = "instance.delete", "Instance removed"

@@ -24,6 +24,8 @@ from django.utils import timezone
 from catalog.kinds import kind_of
 from catalog.models import Function
 from functions_ui.audit.context import VIA_SYSTEM, audit_context, audit_via
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from functions_ui.deploys.instances import acting_user
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
@@ -183,11 +185,12 @@ def _hold_for_earlier(deploy: Deploy, now: datetime) -> None:
         function_id=deploy.function_id, pk__lt=deploy.pk, status__in=ACTIVE_DEPLOY_STATUSES
     )
     stale_before = now - timedelta(seconds=settings.DEPLOYS_STALE_SECONDS)
-    earlier.filter(created_at__lt=stale_before).update(
-        status=DeployStatus.FAILED,
-        finished_at=now,
-        message="Abandoned: it did not finish in time, so later deploys went ahead.",
-    )
+    abandoned = "Abandoned: it did not finish in time, so later deploys went ahead."
+    for stale in earlier.filter(created_at__lt=stale_before).select_related("function", "version"):
+        if Deploy.objects.filter(pk=stale.pk, status__in=ACTIVE_DEPLOY_STATUSES).update(
+            status=DeployStatus.FAILED, finished_at=now, message=abandoned
+        ):
+            _audit_failure(stale, abandoned)
     if earlier.exists():
         raise DeployWaiting(f"Waiting for an earlier deploy of {deploy.function_id}.")
 
@@ -213,12 +216,15 @@ def deploy_execute(*, deploy_id: int) -> Deploy | None:
     )
     problems = deploy_check(version=deploy.version)
     if problems:
-        Deploy.objects.filter(pk=deploy.pk, status=DeployStatus.RUNNING).update(
+        message = "The code cannot run: " + "; ".join(_problem_text(p) for p in problems)
+        failed = Deploy.objects.filter(pk=deploy.pk, status=DeployStatus.RUNNING).update(
             status=DeployStatus.FAILED,
             finished_at=timezone.now(),
             problems=problems,
-            message="The code cannot run: " + "; ".join(_problem_text(p) for p in problems),
+            message=message,
         )
+        if failed:
+            _audit_failure(deploy, message)
     else:
         _deploy_switch(deploy)
     deploy.refresh_from_db()
@@ -258,6 +264,30 @@ def _deploy_switch(deploy: Deploy) -> bool:
 
 def deploy_fail(*, deploy_id: int, message: str) -> None:
     """Record that a deploy's task gave up; its instances stay where they were."""
-    Deploy.objects.filter(pk=deploy_id, status__in=ACTIVE_DEPLOY_STATUSES).update(
+    failed = Deploy.objects.filter(pk=deploy_id, status__in=ACTIVE_DEPLOY_STATUSES).update(
         status=DeployStatus.FAILED, finished_at=timezone.now(), message=message[:2000]
     )
+    deploy = Deploy.objects.select_related("function", "version").filter(pk=deploy_id).first()
+    if failed and deploy is not None:
+        _audit_failure(deploy, message)
+
+
+def _audit_failure(deploy: Deploy, message: str) -> None:
+    """A failed deploy goes into the audit trail too, as the person who asked for it."""
+    with audit_via(
+        deploy.requested_via or VIA_SYSTEM,
+        token_label=deploy.requested_token_label,
+        user=deploy.requested_by,
+    ):
+        audit_record(
+            workspace=deploy.function.workspace,
+            user=deploy.requested_by,
+            action=AuditAction.DEPLOY_FAIL,
+            target=deploy.function,
+            details={
+                "deploy": deploy.pk,
+                "version": f"v{deploy.version.number}",
+                "reason": message[:500],
+            },
+            versions=(deploy.version_id,),
+        )

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import ResourceType
 from catalog.secrets import decrypt_value
+from functions_ui.audit.models import AuditAction, AuditEvent
 from functions_ui.deploys import instances, services
 from functions_ui.deploys.models import Deploy, DeployStatus
 from tests.deploys.helpers import (
@@ -166,6 +167,18 @@ def test_failed_deploy_leaves_every_instance_where_it_was(workspace):
     instance.refresh_from_db()
     assert instance.version == v1
     assert deployed_version(function=function) is None
+    # The audit trail has the failure, with its reason, as it has every successful deploy.
+    failure = AuditEvent.objects.get(action=AuditAction.DEPLOY_FAIL)
+    assert failure.target_id == function.public_id
+    assert failure.details["deploy"] == deploy.pk and "SyntaxError" in failure.details["reason"]
+
+
+def test_a_deploy_whose_task_gave_up_is_audited_once(workspace):
+    function, _ = make_source(workspace=workspace)
+    deploy = services.deploy_start(function=function, version=latest(function), user=None)
+    services.deploy_fail(deploy_id=deploy.pk, message="The deploy could not finish.")
+    services.deploy_fail(deploy_id=deploy.pk, message="The deploy could not finish.")
+    assert AuditEvent.objects.filter(action=AuditAction.DEPLOY_FAIL).count() == 1
 
 
 def test_deploy_needs_the_handlers_of_its_type(workspace):
