@@ -179,6 +179,13 @@ class Deploy(models.Model):
             return None
         return int((self.finished_at - self.created_at).total_seconds() * 1000)
 
+    @property
+    def targets(self) -> list[InstanceBase]:
+        """The instances this deploy switches (prefetch the kind's field for lists)."""
+        from catalog.kinds import kind_of
+
+        return list(getattr(self, kind_of(self.function.resource_type).deploy_targets).all())
+
 
 class RunStatus(models.TextChoices):
     """Where one run of an event (or a webhook request) stands."""

@@ -36,6 +36,7 @@ DELIVERY_FILTERS = ("delivered", "filtered", "unsupported", "rejected", "retryin
 class InstanceRow:
     instance: InstanceBase
     behind: int  # how many versions LATEST is ahead of the instance's version
+    on_deployed: bool = False  # whether it runs the DEPLOYED version
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,21 @@ class DeployOverview:
     def current(self) -> Deploy | None:
         """The deploy whose status the page shows: the running one, else the newest."""
         return self.active or (self.deploys[0] if self.deploys else None)
+
+    @property
+    def on_deployed(self) -> int:
+        """How many instances run DEPLOYED."""
+        return sum(1 for row in self.instances if row.on_deployed)
+
+    @property
+    def elsewhere(self) -> list[tuple[int, int]]:
+        """(version number, instances) of the versions instances run besides DEPLOYED."""
+        counts: dict[int, int] = {}
+        for row in self.instances:
+            if not row.on_deployed and row.instance.version is not None:
+                number = row.instance.version.number
+                counts[number] = counts.get(number, 0) + 1
+        return sorted(counts.items(), reverse=True)
 
 
 def _instances(function: Function) -> QuerySet[InstanceBase]:
@@ -80,12 +96,21 @@ def instance_names_by_version(
     return names
 
 
-def instance_rows(*, function: Function, latest: Version | None) -> list[InstanceRow]:
-    """The function's instances with how far each one's version is behind LATEST."""
+def instance_rows(
+    *, function: Function, latest: Version | None, deployed: Version | None = None
+) -> list[InstanceRow]:
+    """The function's instances with how far each one's version is behind LATEST, and whether
+    it runs DEPLOYED."""
     rows = []
     for instance in _instances(function):
         number = instance.version.number if instance.version else 0
-        rows.append(InstanceRow(instance, max((latest.number if latest else 0) - number, 0)))
+        rows.append(
+            InstanceRow(
+                instance,
+                max((latest.number if latest else 0) - number, 0),
+                deployed is not None and instance.version_id == deployed.pk,
+            )
+        )
     return rows
 
 
@@ -93,22 +118,26 @@ def deploy_timeline(*, function: Function, limit: int = TIMELINE_LENGTH) -> list
     """The function's newest deploys first, with their versions (not their code)."""
     return list(
         Deploy.objects.filter(function=function)
-        .select_related("version")
+        .select_related("version", "function")
+        .prefetch_related(kind_of(function.resource_type).deploy_targets)
         .defer("version__code", "version__settings_schema")
         .order_by("-id")[:limit]
     )
 
 
 def deploy_overview(*, function: Function) -> DeployOverview:
-    """Everything the function's deploys page shows."""
+    """Everything the deploy labels say, from one place: LATEST, DEPLOYED (the version of the
+    function's newest successful deploy, to all or chosen instances), what each instance runs,
+    and the deploys themselves."""
     latest = latest_version(function=function)
-    rows = instance_rows(function=function, latest=latest)
+    deployed = deployed_version(function=function)
+    rows = instance_rows(function=function, latest=latest, deployed=deployed)
     deploys = deploy_timeline(function=function)
     active = next((d for d in deploys if d.status in ACTIVE_DEPLOY_STATUSES), None)
     return DeployOverview(
         function=function,
         latest=latest,
-        deployed=deployed_version(function=function),
+        deployed=deployed,
         instances=rows,
         mixed_versions=len({row.instance.version_id for row in rows}) > 1,
         deploys=deploys,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("functions/<str:function_id>/deploys/chooser/", views.deploy_chooser, name="chooser"),
     path("functions/<str:function_id>/deploys/status/", views.deploy_status, name="status"),
     path("functions/<str:function_id>/deploys/timeline/", views.deploy_timeline, name="timeline"),
+    path("functions/<str:function_id>/deploys/instances/", views.instance_list, name="instances"),
     path("functions/<str:function_id>/connect/", views.instance_connect, name="connect"),
     path("instances/<str:instance_id>/", views.instance_detail, name="instance"),
     path(

@@ -27,7 +27,12 @@ from functions_ui.permissions.policy import (
     require_all,
 )
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
-from versioning.selectors import latest_version, version_choices, version_get_for_function
+from versioning.selectors import (
+    deployed_version,
+    latest_version,
+    version_choices,
+    version_get_for_function,
+)
 from versioning.services import StaleVersionError
 
 # Deploys ------------------------------------------------------------------------------------
@@ -92,6 +97,21 @@ def deploy_create(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     )
     if version is None:
         raise Http404("The function has no version to deploy.")
+    deployed = deployed_version(function=function)
+    if deployed and version.number < deployed.number and not request.POST.get("confirmed"):
+        # A rollback changes what runs to older code: the person says so once more.
+        context = {
+            "function": function,
+            "version": version,
+            "deployed": deployed,
+            "fields": [
+                (key, value)
+                for key, values in request.POST.lists()
+                if key not in ("csrfmiddlewaretoken", "confirmed")
+                for value in values
+            ],
+        }
+        return render(request, "deploys/_rollback_confirm.html", context)
     try:
         deploy = services.deploy_start(
             function=function,
@@ -178,12 +198,27 @@ def deploy_status(request: WorkspaceRequest, function_id: str) -> HttpResponse:
         if deploy_id
         else selectors.deploy_latest(function=function)
     )
-    response = render(
-        request, "deploys/_deploy_status.html", {"function": function, "deploy": deploy}
-    )
+    context = {
+        "function": function,
+        "deploy": deploy,
+        "deployed": deployed_version(function=function),
+    }
+    response = render(request, "deploys/_deploy_status.html", context)
     if deploy is not None and not deploy.is_active and request.GET.get("was") == "active":
         trigger_client_event(response, "deploy-finished", {"deployId": deploy.pk})
     return response
+
+
+@require_GET
+@workspace_view
+def instance_list(request: WorkspaceRequest, function_id: str) -> HttpResponse:
+    """The function's instances with the deploy summary, or (?part=chooser) the deploy form's
+    instance chooser: both refreshed as deploys go."""
+    function = _function(request, function_id)
+    overview = selectors.deploy_overview(function=function)
+    if request.GET.get("part") == "chooser":
+        return render(request, "deploys/_instance_chooser.html", {"instances": overview.instances})
+    return render(request, "deploys/_instances.html", {"function": function, "overview": overview})
 
 
 @require_GET

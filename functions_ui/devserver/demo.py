@@ -19,11 +19,11 @@ from functions_ui.deploys.instances import (
     source_instance_create,
 )
 from functions_ui.deploys.models import SourceInstance
+from functions_ui.deploys.services import deploy_execute, deploy_start
 from functions_ui.permissions.models import Role
 from functions_ui.workspaces.models import Workspace
 from functions_ui.workspaces.services import membership_grant, workspace_create
 from versioning.selectors import latest_version
-from versioning.services import version_mark_deployed
 
 DEMO_WORKSPACE_SLUG = "acme"
 
@@ -111,10 +111,12 @@ def _seed_instances(functions: dict[str, Function], *, owner) -> None:
         destination_id=destination.public_id,
         enabled=True,
     )
+    # Deployed as a person would deploy them, so that every label and the timeline agree.
     for name in ("Zendesk Tickets", "Internal Analytics API", "PII Scrubber"):
         version = latest_version(function=functions[name])
         assert version is not None
-        version_mark_deployed(version=version, user=owner)
+        deploy = deploy_start(function=functions[name], version=version, user=owner)
+        deploy_execute(deploy_id=deploy.pk)
 
 
 @transaction.atomic

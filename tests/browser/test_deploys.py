@@ -126,3 +126,44 @@ def test_an_open_delivery_stays_open_while_new_ones_arrive(page, log_in, screens
     page.clock.run_for(3_000)
     expect(rows).to_have_count(2)
     expect(page.locator("#event-delivery .live-on")).to_be_visible()
+
+
+def test_a_rollback_is_confirmed_and_every_label_follows_without_a_reload(
+    page,
+    log_in,
+    screenshot,
+    workspace,
+    start_worker,  # noqa: F811  (the fixture imported above)
+):
+    from functions_ui.deploys import services
+    from tests.deploys.helpers import SOURCE_CODE
+    from versioning.services import version_save
+
+    start_worker()
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    function, shop = make_source(workspace=workspace, name="Shop hooks")
+    v2 = version_save(
+        function=function, user=None, code=SOURCE_CODE + "// v2", base_version_id=None
+    )
+    services.deploy_execute(
+        deploy_id=services.deploy_start(function=function, version=v2, user=None).pk
+    )
+    wait_for_worker()
+    log_in("owner")
+
+    page.goto(f"/w/{workspace.slug}/functions/{function.public_id}/deploys/")
+    expect(page.locator("[data-deployed]")).to_have_text("v2")
+    v1 = function.versions.get(number=1)
+    page.select_option("#deploy-version", value=v1.public_id)
+    page.click("#deploy-button")
+    expect(page.locator(".rollback-confirm")).to_contain_text("Roll back to v1?")
+    screenshot("deploys-05-rollback-confirm")
+    page.click("#confirm-rollback")
+    expect(page.locator("#deploy-status [data-status=succeeded]")).to_be_visible(timeout=20_000)
+    # Without a reload: the summary, the instance's version and the timeline.
+    expect(page.locator("[data-deployed]")).to_have_text("v1", timeout=10_000)
+    expect(page.locator(f"[data-instance-version={shop.public_id}]")).to_have_text("v1")
+    expect(page.locator("#deploy-timeline .badge-rollback")).to_have_count(1)
+    expect(page.locator("#deploy-chooser .version-chip")).to_have_text("v1")
+    screenshot("deploys-06-rolled-back")

@@ -356,3 +356,64 @@ def test_a_filtered_delivery_reads_as_a_reason_not_an_error(client, login_as, wo
     assert "“not wanted”" in html
     assert "error-message" not in html and "DropEvent" not in html
     assert "u-9" in html  # who the event is about
+
+
+def _deploy_to(function, version, instance_ids=None):
+    from functions_ui.deploys import services
+
+    deploy = services.deploy_start(
+        function=function, version=version, user=None, instance_ids=instance_ids
+    )
+    return services.deploy_execute(deploy_id=deploy.pk)
+
+
+def test_every_deploy_label_comes_from_one_overview(client, login_as, workspace):
+    """DEPLOYED is the newest successful deploy's version, and the page says where it runs."""
+    from versioning.services import version_save
+
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    function, shop = make_source(workspace=workspace, name="Shop")
+    _, staging = make_source(workspace=workspace, name="Staging")
+    staging.function = function
+    staging.save(update_fields=["function"])
+    v2 = version_save(function=function, user=None, code=SOURCE_CODE + "//2", base_version_id=None)
+    _deploy_to(function, v2, [shop.public_id])
+    page = client.get(deploys_url(function)).content.decode()
+    assert "DEPLOYED is <strong" in page and "v2</strong>, on 1 of 2 instances" in page
+    assert "· 1 on v1" in page
+    assert "run different versions" in page
+    # The timeline and the status name the instances a deploy went to.
+    timeline = client.get(deploys_url(function, "deploys:timeline")).content.decode()
+    assert "to Shop" in timeline and "Staging" not in timeline
+    status = client.get(deploys_url(function, "deploys:status")).content.decode()
+    assert "to Shop" in status
+    # The instances block reloads itself when a deploy starts or finishes.
+    block = client.get(deploys_url(function, "deploys:instances")).content.decode()
+    assert 'hx-trigger="deploy-started from:body, deploy-finished from:body"' in block
+
+
+def test_a_rollback_waits_for_its_confirmation(
+    client, login_as, workspace, django_capture_on_commit_callbacks
+):
+    from versioning.services import version_save
+
+    login_as(Role.SOURCE_ADMIN)
+    function, _ = make_source(workspace=workspace)
+    v1 = latest(function)
+    v2 = version_save(function=function, user=None, code=SOURCE_CODE + "//2", base_version_id=None)
+    _deploy_to(function, v2)
+    form = {"version_id": v1.public_id, "target": "all"}
+    asked = client.post(
+        deploys_url(function, "deploys:deploy_create"), form, HTTP_HX_REQUEST="true"
+    )
+    assert "Roll back to v1?" in asked.content.decode()
+    assert Deploy.objects.count() == 1  # only the deploy of v2
+    with django_capture_on_commit_callbacks(execute=False):
+        done = client.post(
+            deploys_url(function, "deploys:deploy_create"),
+            {**form, "confirmed": "1"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert 'data-status="queued"' in done.content.decode()
+    rollback = Deploy.objects.latest("id")
+    assert (rollback.version, rollback.is_rollback) == (v1, True)

@@ -4,9 +4,17 @@ from django.core.management import call_command
 
 from catalog.models import Function
 from functions_ui.audit.models import AuditEvent
-from functions_ui.deploys.models import DestinationInstance, InsertInstance, SourceInstance
+from functions_ui.deploys.models import (
+    Deploy,
+    DeployStatus,
+    DestinationInstance,
+    InsertInstance,
+    SourceInstance,
+)
 from functions_ui.permissions.models import Role, RoleGrant
 from functions_ui.workspaces.models import Workspace
+from versioning.models import Label
+from versioning.selectors import deployed_version
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +65,14 @@ def test_seed_demo_creates_acme_with_one_user_per_role(capsys, monkeypatch):
     assert InsertInstance.objects.get(destination=destination).enabled
     assert destination.version is not None
     assert "demo-analytics-key" not in str(destination.secret_values)
+    # Deployed as a person deploys: a succeeded deploy behind every DEPLOYED label, so the
+    # editor, the deploys page and the history say the same.
+    deployed = workspace.functions.filter(version_labels__label=Label.DEPLOYED)
+    assert deployed.count() == 3
+    for function in deployed:
+        deploy = Deploy.objects.filter(function=function).latest("id")
+        assert deploy.status == DeployStatus.SUCCEEDED
+        assert deployed_version(function=function) == deploy.version
 
 
 def test_seed_demo_twice_changes_nothing():

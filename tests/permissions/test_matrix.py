@@ -388,6 +388,7 @@ TABLE: dict[str, Entry] = {
     "deploys:chooser": web(fn, READ, NOT_ALLOWED),
     "deploys:status": web(fn, READ, NOT_ALLOWED),
     "deploys:timeline": web(fn, READ, NOT_ALLOWED),
+    "deploys:instances": web(fn, READ, NOT_ALLOWED),
     "deploys:connect": web(
         src_fn,
         row("200 403 403 200 404 404 login"),
