@@ -264,6 +264,12 @@ class SourceRun(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The request as the request debugger shows it: its body and query, its headers with the
+    # credential ones masked (their values were never stored in clear), and the run's fetches.
+    body = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict, blank=True)
+    query = models.TextField(blank=True, default="")
+    fetches = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from catalog.kinds import KINDS, kind_of
@@ -21,6 +21,7 @@ from functions_ui.deploys.models import (
     RunStatus,
     SourceEvent,
     SourceInstance,
+    SourceRun,
 )
 from functions_ui.permissions.policy import MemberAccess, require
 from functions_ui.runtime.masking import MASK
@@ -219,6 +220,46 @@ def instance_settings_rows(*, instance: InstanceBase) -> list[dict[str, Any]]:
 
 def source_event_list(*, instance: SourceInstance, limit: int = 50) -> list[SourceEvent]:
     return list(SourceEvent.objects.filter(instance=instance).order_by("-id")[:limit])
+
+
+REQUEST_FILTERS = {
+    "ok": (RunStatus.DELIVERED,),
+    "errors": (RunStatus.FAILED, RunStatus.REJECTED),
+    "retrying": (RunStatus.RETRYING,),
+}
+
+
+def request_list(
+    *, instance: SourceInstance, search: str = "", status: str = "", limit: int = 50
+) -> list[SourceRun]:
+    """The source's webhook requests, newest first, with what each one emitted and where that
+    went (a constant number of queries). `search` finds a request id (what the sender got)."""
+    runs = SourceRun.objects.filter(instance=instance).select_related("version")
+    if search.strip():
+        runs = runs.filter(request_id__startswith=search.strip().lower()[:32])
+    if status in REQUEST_FILTERS:
+        runs = runs.filter(status__in=REQUEST_FILTERS[status])
+    return list(
+        runs.defer("version__code", "version__settings_schema")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=SourceEvent.objects.order_by("index").prefetch_related(
+                    Prefetch(
+                        "deliveries",
+                        queryset=Delivery.objects.select_related("destination").only(
+                            "id",
+                            "status",
+                            "event_id",
+                            "destination__name",
+                            "destination__public_id",
+                        ),
+                    )
+                ),
+            )
+        )
+        .order_by("-id")[:limit]
+    )
 
 
 def delivery_counts(*, destination: DestinationInstance) -> dict[str, int]:

@@ -34,6 +34,7 @@ from functions_ui.deploys.models import (
     WebhookRequest,
 )
 from functions_ui.deploys.retry import source_policy
+from functions_ui.runtime.masking import MASK
 from functions_ui.runtime.requests import source_request
 from functions_ui.runtime.types import RunResult
 
@@ -48,6 +49,7 @@ RUN_FIELDS = (
     "duration_ms",
     "finished_at",
     "next_attempt_at",
+    "fetches",
 )
 
 
@@ -57,6 +59,11 @@ class _Ran:
     instance: SourceInstance
     attempt: int
     result: RunResult
+
+
+def shown_headers(request: WebhookRequest) -> dict[str, str]:
+    """A request's headers as the debugger shows them: credential ones by name only."""
+    return {**request.headers, **dict.fromkeys(request.secret_headers, MASK)}
 
 
 def sources_drain(
@@ -137,7 +144,8 @@ def _record(
             "attempts": item.attempt,
             "event_count": len(result.events) if status == RunStatus.DELIVERED else 0,
             "error": result.error,
-            "logs": [] if result.ok else result.logs,
+            "logs": result.logs,
+            "fetches": result.fetches,
             "duration_ms": result.duration_ms,
             "finished_at": None if next_at else now,
             "next_attempt_at": next_at,
@@ -148,6 +156,9 @@ def _record(
                 instance=item.instance,
                 request_id=item.request.request_id,
                 received_at=item.request.received_at,
+                body=item.request.body,
+                headers=shown_headers(item.request),
+                query=item.request.query,
                 **fields,
             )
             new_runs.append(run)

@@ -323,6 +323,12 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
     if isinstance(instance, SourceInstance):
         context["webhook_url"] = webhook_url(request, instance)
         context["events"] = selectors.source_event_list(instance=instance)
+        status = request.GET.get("status", "")
+        context["request_status"] = status if status in selectors.REQUEST_FILTERS else ""
+        context["request_search"] = request.GET.get("q", "")[:32]
+        context["requests"] = selectors.request_list(
+            instance=instance, search=context["request_search"], status=status
+        )
         context["connected"] = list(instance.destinations.select_related("function"))
     elif isinstance(instance, DestinationInstance):
         status = request.GET.get("status", "")
@@ -347,7 +353,7 @@ def instance_detail(request: WorkspaceRequest, instance_id: str) -> HttpResponse
     """An instance: its version, webhook URL, settings, event log or deliveries, errors."""
     instance = _instance(request, instance_id)
     context = _instance_context(request, instance)
-    if request.htmx and request.GET.get("part") in ("events", "delivery", "errors"):
+    if request.htmx and request.GET.get("part") in ("events", "delivery", "errors", "requests"):
         return render(request, f"deploys/_instance_{request.GET['part']}.html", context)
     return render(request, "deploys/instance_detail.html", context)
 

@@ -167,3 +167,27 @@ def test_a_rollback_is_confirmed_and_every_label_follows_without_a_reload(
     expect(page.locator("#deploy-timeline .badge-rollback")).to_have_count(1)
     expect(page.locator("#deploy-chooser .version-chip")).to_have_text("v1")
     screenshot("deploys-06-rolled-back")
+
+
+def test_the_request_debugger_finds_a_request_and_opens_it(page, log_in, screenshot, workspace):
+    from tests.deploys.helpers import drain_deliveries, run_source
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, shop = make_source(workspace=workspace, name="Shop hooks")
+    make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    wanted = run_source(shop, {"event": "Order Placed", "userId": "u-42"})
+    run_source(shop, {"event": "Cart Viewed", "userId": "u-43"})
+    drain_deliveries(workspace.pk)
+    log_in("owner")
+    page.goto(f"/w/{workspace.slug}/instances/{shop.public_id}/")
+    expect(page.locator("#request-log .request-row")).to_have_count(2)
+    page.fill("#request-log input[name=q]", wanted.request_id[:10])
+    page.press("#request-log input[name=q]", "Enter")
+    expect(page.locator("#request-log .request-row")).to_have_count(1)
+    page.click(f"#request-{wanted.request_id} summary")
+    detail = page.locator(f"#request-{wanted.request_id} .request-detail")
+    expect(detail).to_contain_text('"userId": "u-42"')
+    expect(detail).to_contain_text("→ Warehouse")
+    expect(detail).to_contain_text("token is ••••")
+    screenshot("deploys-07-request-debugger")

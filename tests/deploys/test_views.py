@@ -4,15 +4,25 @@ import pytest
 import redis
 from django.urls import reverse
 
-from functions_ui.deploys.models import Deploy, DeployStatus, SourceInstance, WebhookRequest
+from catalog.secrets import encrypt_value
+from functions_ui.deploys.models import (
+    Delivery,
+    Deploy,
+    DeployStatus,
+    SourceInstance,
+    WebhookRequest,
+)
 from functions_ui.permissions.models import Role
 from tests.deploys.helpers import (
+    JSON,
     SOURCE_CODE,
     drain_deliveries,
+    drain_sources,
     latest,
     make_destination,
     make_insert,
     make_source,
+    post,
     run_source,
 )
 from tests.factories import make_workspace
@@ -417,3 +427,40 @@ def test_a_rollback_waits_for_its_confirmation(
     assert 'data-status="queued"' in done.content.decode()
     rollback = Deploy.objects.latest("id")
     assert (rollback.version, rollback.is_rollback) == (v1, True)
+
+
+def test_the_request_debugger_shows_each_request_whole_and_where_its_events_went(
+    client, login_as, workspace
+):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source], name="Warehouse")
+    ok = run_source(
+        source,
+        {"event": "Order Placed", "userId": "u-5"},
+        headers={**JSON, "X-Shop": "acme"},
+    )
+    drain_deliveries(source.function.workspace_id)
+    # A credential header is kept only encrypted while queued, and shown masked afterwards.
+    WebhookRequest.objects.all().delete()
+    post(source, "{}", headers=JSON)
+    WebhookRequest.objects.update(secret_headers={"Authorization": encrypt_value("Bearer sk_9")})
+    drain_sources(source.function.workspace_id)
+
+    def part(**query):
+        answer = client.get(
+            instance_url(source), {"part": "requests", **query}, HTTP_HX_REQUEST="true"
+        )
+        return answer.content.decode()
+
+    html = part()
+    assert ok.request_id in html
+    assert "X-Shop" in html and "••••" in html and "sk_9" not in html
+    assert "&quot;Order Placed&quot;" in html  # the body, as JSON
+    assert "token is ••••" in html  # the console, masked as everywhere
+    assert "→ Warehouse" in html and f"#delivery-{Delivery.objects.get(event__run=ok).pk}" in html
+    assert "sk_live_secret123" not in html
+    # Found by the requestId the sender was given (a prefix is enough), and by status.
+    found = part(q=ok.request_id[:8])
+    assert ok.request_id in found and found.count('class="request-row') == 1
+    assert "No request matches." in part(status="errors")

@@ -19,3 +19,12 @@ def highlighted_json(value: Any) -> SafeString:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     # Each line is already escaped HTML; joining them adds only newlines.
     return mark_safe("\n".join(highlight_lines(text)))  # noqa: S308
+
+
+@register.filter
+def highlighted_body(body: str) -> SafeString:
+    """A request body: indented and highlighted when it is JSON, else as it came (escaped)."""
+    try:
+        return highlighted_json(json.loads(body))
+    except ValueError:
+        return mark_safe("\n".join(highlight_lines(body)))  # noqa: S308
