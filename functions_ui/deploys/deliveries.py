@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from functions_ui.deploys import claims, runs
+from functions_ui.deploys import claims, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import Delivery, DestinationInstance, InsertInstance, RunStatus
 from functions_ui.deploys.retry import destination_policy
@@ -295,3 +295,13 @@ def _record(
             )
     claims.update_claimed(Delivery, key, changed, DELIVERY_FIELDS)
     errors_store(errors)
+    metrics.record(
+        metrics.Outcome(
+            function_id=d.destination.function_id,
+            instance_id=d.destination.public_id,
+            status=d.status,
+            duration_ms=d.duration_ms,
+            at=now,
+        )
+        for d in changed
+    )

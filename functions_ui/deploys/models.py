@@ -396,3 +396,54 @@ class InstanceError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.message[:40]}"
+
+
+# Upper bounds (ms) of the run-duration histogram each metric bucket keeps; the last is open.
+DURATION_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+OUTCOMES = ("delivered", "filtered", "unsupported", "rejected", "retrying", "failed")
+
+
+class MetricBucket(models.Model):
+    """One instance's outcomes and run durations in one minute, written by the pipeline.
+
+    Charts and the metrics API read these rollups, never the raw runs, so they stay fast with
+    millions of events and outlive the retention trim of the raw rows. Durations are kept as a
+    histogram (counts per DURATION_BOUNDS_MS bin) so that percentiles can be read for any range.
+    """
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="metric_buckets"
+    )
+    instance_id = models.CharField(max_length=40)  # the instance's public id
+    minute = models.DateTimeField()
+    delivered = models.PositiveIntegerField(default=0)
+    filtered = models.PositiveIntegerField(default=0)
+    unsupported = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    retrying = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # Runs per duration bin: d0 up to 1 ms, d1 up to 2 ms, ... d13 past 10 s (DURATION_BOUNDS_MS).
+    # Plain columns, so that concurrent writers add to them in one upsert.
+    d0 = models.PositiveIntegerField(default=0)
+    d1 = models.PositiveIntegerField(default=0)
+    d2 = models.PositiveIntegerField(default=0)
+    d3 = models.PositiveIntegerField(default=0)
+    d4 = models.PositiveIntegerField(default=0)
+    d5 = models.PositiveIntegerField(default=0)
+    d6 = models.PositiveIntegerField(default=0)
+    d7 = models.PositiveIntegerField(default=0)
+    d8 = models.PositiveIntegerField(default=0)
+    d9 = models.PositiveIntegerField(default=0)
+    d10 = models.PositiveIntegerField(default=0)
+    d11 = models.PositiveIntegerField(default=0)
+    d12 = models.PositiveIntegerField(default=0)
+    d13 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance_id", "minute"], name="metric_bucket_unique")
+        ]
+        indexes = [models.Index(fields=["function", "minute"], name="metric_function_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.instance_id} at {self.minute:%Y-%m-%d %H:%M}"

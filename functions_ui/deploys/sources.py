@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.secrets import decrypt_value
-from functions_ui.deploys import claims, deliveries, doorbell, runs
+from functions_ui.deploys import claims, deliveries, doorbell, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import (
     Delivery,
@@ -123,6 +123,7 @@ def _record(
     }
     new_runs: list[SourceRun] = []
     changed_runs: list[SourceRun] = []
+    recorded: list[tuple[SourceInstance, SourceRun]] = []
     emitted: list[tuple[SourceRun, SourceInstance, list[dict]]] = []
     errors = []
     retries: list[tuple[int, datetime, int]] = []
@@ -166,6 +167,7 @@ def _record(
             for name, value in fields.items():
                 setattr(run, name, value)
             changed_runs.append(run)
+        recorded.append((item.instance, run))
         if next_at is not None:
             retries.append((item.request.pk, next_at, item.attempt))
             continue
@@ -184,6 +186,16 @@ def _record(
             )
     SourceRun.objects.bulk_create(new_runs)
     SourceRun.objects.bulk_update(changed_runs, RUN_FIELDS)
+    metrics.record(
+        metrics.Outcome(
+            function_id=instance.function_id,
+            instance_id=instance.public_id,
+            status=run.status,
+            duration_ms=run.duration_ms,
+            at=now,
+        )
+        for instance, run in recorded
+    )
     handed_on = _fan_out(emitted, now)
     errors_store(errors)
     WebhookRequest.objects.filter(pk__in=finished).delete()

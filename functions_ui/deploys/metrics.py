@@ -1,0 +1,156 @@
+"""Metrics of deployed functions: per-minute rollups the pipeline writes, and the reads that
+charts and the API make of them.
+
+Each recorded batch adds its outcomes to one row per instance and minute with a single upsert
+(`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`), so concurrent workers never lose
+a count and the cost per event is a fraction of a statement. Reads sum the minute rows of a
+range into minutes, hours or days; run-duration percentiles come from the summed histograms
+(each the upper bound of the bin the percentile falls in).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Sum
+from django.db.models.functions import TruncDay, TruncHour, TruncMinute
+
+from catalog.models import Function
+from functions_ui.deploys.models import DURATION_BOUNDS_MS, OUTCOMES, MetricBucket, RunStatus
+
+BINS = len(DURATION_BOUNDS_MS) + 1
+BIN_COLUMNS = tuple(f"d{i}" for i in range(BINS))
+GRANULARITIES = {
+    "MINUTE": timedelta(minutes=1),
+    "HOUR": timedelta(hours=1),
+    "DAY": timedelta(days=1),
+}
+_TRUNC = {"MINUTE": TruncMinute, "HOUR": TruncHour, "DAY": TruncDay}
+# A run's status, as the metrics count it (queued and running are not outcomes).
+OUTCOME_OF = {
+    RunStatus.DELIVERED: "delivered",
+    RunStatus.FILTERED: "filtered",
+    RunStatus.UNSUPPORTED: "unsupported",
+    RunStatus.REJECTED: "rejected",
+    RunStatus.RETRYING: "retrying",
+    RunStatus.FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    function_id: int
+    instance_id: str  # public id
+    status: str
+    duration_ms: float
+    at: datetime
+
+
+def _bin(duration_ms: float) -> int:
+    for index, bound in enumerate(DURATION_BOUNDS_MS):
+        if duration_ms <= bound:
+            return index
+    return len(DURATION_BOUNDS_MS)
+
+
+def record(outcomes: Iterable[Outcome]) -> None:
+    """Add runs' outcomes to their instances' minute rows (one statement for the batch)."""
+    rows: dict[tuple[str, datetime], list[Any]] = {}
+    for outcome in outcomes:
+        column = OUTCOME_OF.get(RunStatus(outcome.status)) if outcome.status else None
+        if column is None:
+            continue
+        minute = outcome.at.replace(second=0, microsecond=0)
+        row = rows.setdefault(
+            (outcome.instance_id, minute),
+            [outcome.function_id, outcome.instance_id, minute] + [0] * (len(OUTCOMES) + BINS),
+        )
+        row[3 + OUTCOMES.index(column)] += 1
+        row[3 + len(OUTCOMES) + _bin(outcome.duration_ms)] += 1
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(MetricBucket._meta.db_table)
+    counted = [*OUTCOMES, *BIN_COLUMNS]
+    columns = ["function_id", "instance_id", "minute", *counted]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('instance_id')}, {quote('minute')}) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counted)
+    )
+    minute_field = MetricBucket._meta.get_field("minute")
+    params = [
+        [row[0], row[1], minute_field.get_db_prep_save(row[2], connection), *row[3:]]
+        for row in rows.values()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def percentile(bins: list[int], fraction: float) -> float | None:
+    """The upper bound (ms) of the bin holding the `fraction` quantile; None with no runs."""
+    total = sum(bins)
+    if not total:
+        return None
+    wanted = fraction * total
+    seen = 0
+    for index, count in enumerate(bins):
+        seen += count
+        if seen >= wanted:
+            if index < len(DURATION_BOUNDS_MS):
+                return float(DURATION_BOUNDS_MS[index])
+            return float(DURATION_BOUNDS_MS[-1] * 2)
+    return None
+
+
+def series(
+    *,
+    function: Function,
+    instance_id: str | None = None,
+    start: datetime,
+    end: datetime,
+    granularity: str,
+) -> list[dict[str, Any]]:
+    """One point per bucket of the range (empty buckets included, with zeros), oldest first."""
+    step = GRANULARITIES[granularity]
+    buckets = MetricBucket.objects.filter(function=function, minute__gte=start, minute__lt=end)
+    if instance_id is not None:
+        buckets = buckets.filter(instance_id=instance_id)
+    sums = (
+        buckets.annotate(at=_TRUNC[granularity]("minute", tzinfo=UTC))
+        .values("at")
+        .annotate(**{c: Sum(c) for c in (*OUTCOMES, *BIN_COLUMNS)})
+        .order_by("at")
+    )
+    found: dict[datetime, dict[str, Any]] = {row["at"]: row for row in sums}
+    points = []
+    at = _floor(start, granularity)
+    while at < end:
+        row = found.get(at, defaultdict(int))
+        bins = [row[c] or 0 for c in BIN_COLUMNS]
+        points.append(
+            {
+                "time": at,
+                **{c: row[c] or 0 for c in OUTCOMES},
+                "duration_p50_ms": percentile(bins, 0.50),
+                "duration_p95_ms": percentile(bins, 0.95),
+                "duration_p99_ms": percentile(bins, 0.99),
+            }
+        )
+        at += step
+    return points
+
+
+def _floor(moment: datetime, granularity: str) -> datetime:
+    moment = moment.astimezone(UTC).replace(second=0, microsecond=0)
+    if granularity in ("HOUR", "DAY"):
+        moment = moment.replace(minute=0)
+    if granularity == "DAY":
+        moment = moment.replace(hour=0)
+    return moment
