@@ -186,6 +186,8 @@ DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "20"))
 DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECONDS", "10"))
 # Webhook runs, their events and deliveries are kept this long (Segment keeps 30 days).
 DELIVERY_RETENTION_DAYS = int(os.environ.get("DELIVERY_RETENTION_DAYS", "30"))
+# Per-minute metric rollups are kept longer than the raw runs they count.
+METRICS_RETENTION_DAYS = int(os.environ.get("METRICS_RETENTION_DAYS", "90"))
 # Periodic work runs under Celery beat: `make run` embeds it in its worker; production runs
 # one `celery -A functions_ui beat` process beside the workers.
 # The event pipeline (functions_ui/deploys): webhook requests and deliveries wait in the

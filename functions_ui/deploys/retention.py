@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from functions_ui.deploys.models import FINAL_RUN_STATUSES, Delivery, SourceRun
+from functions_ui.deploys.models import FINAL_RUN_STATUSES, Delivery, MetricBucket, SourceRun
 
 
 def delivery_records_trim(*, now: datetime | None = None) -> int:
@@ -25,4 +25,8 @@ def delivery_records_trim(*, now: datetime | None = None) -> int:
     while ids := list(old_runs.values_list("pk", flat=True)[:500]):
         SourceRun.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
+    # The metrics outlive the raw rows: they are small, and charts reach further back.
+    MetricBucket.objects.filter(
+        minute__lt=now - timedelta(days=settings.METRICS_RETENTION_DAYS)
+    ).delete()
     return deleted

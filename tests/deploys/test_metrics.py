@@ -106,3 +106,16 @@ def test_percentile_of_the_open_bin_is_past_the_last_bound():
     bins = [0] * metrics.BINS
     bins[-1] = 1
     assert metrics.percentile(bins, 0.5) == 20_000.0
+
+
+def test_metrics_outlive_the_raw_runs_then_go_too(workspace, settings):
+    from functions_ui.deploys.retention import delivery_records_trim
+
+    settings.DELIVERY_RETENTION_DAYS, settings.METRICS_RETENTION_DAYS = 30, 90
+    _, source = make_source(workspace=workspace)
+    run_source(source, {"event": "Order"})
+    delivery_records_trim(now=T0 + timedelta(days=31))
+    assert not SourceRun.objects.exists()
+    assert MetricBucket.objects.get().delivered == 1
+    delivery_records_trim(now=T0 + timedelta(days=91))
+    assert not MetricBucket.objects.exists()
