@@ -177,6 +177,27 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        f"{FUNCTION}/metrics",
+        views.function_metrics,
+        "getFunctionMetrics",
+        "Runs of all the function's instances over time, by outcome, with durations (addition)",
+        schemas.MetricsSeries,
+        query=schemas.MetricsQuery,
+        description="Read from per-minute rollups the pipeline writes, so any range answers "
+        "fast and outlives the retention of raw runs. Durations are percentiles of each "
+        "bucket's runs (the upper bound of a histogram bin).",
+    ),
+    Route(
+        "GET",
+        f"{FUNCTION}/instances/{{instanceId}}/metrics",
+        views.instance_metrics,
+        "getFunctionInstanceMetrics",
+        "Runs of one instance over time, by outcome, with durations (addition)",
+        schemas.MetricsSeries,
+        query=schemas.MetricsQuery,
+    ),
+    Route(
+        "GET",
         f"{FUNCTION}/versions",
         views.version_list,
         "listFunctionVersions",

@@ -12,6 +12,7 @@ as "not given". Text must be storable: no NUL and no lone surrogate.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
@@ -415,6 +416,38 @@ class UpdateInsertFunctionInstanceInput(Input):
     name: InstanceName | None = None
     settings: SettingValues | None = described(SETTING_CHANGES)
     enabled: bool | None = None
+
+
+# Metrics --------------------------------------------------------------------------------
+
+METRICS_MAX_POINTS = 1500
+
+
+class MetricsQuery(Query):
+    start_time: datetime | None = Field(None, description="ISO 8601; default: a day before endTime")
+    end_time: datetime | None = Field(None, description="ISO 8601; default: now")
+    granularity: Literal["MINUTE", "HOUR", "DAY"] = Field(
+        "HOUR", description=f"bucket size; at most {METRICS_MAX_POINTS} buckets per answer"
+    )
+
+
+class MetricsPoint(Output):
+    """One bucket: the instance's (or function's) runs by outcome, and their durations."""
+
+    time: Timestamp = Field(description="the bucket's start")
+    delivered: int
+    filtered: int
+    unsupported: int
+    rejected: int
+    retrying: int
+    failed: int
+    duration_p50_ms: float | None = Field(description="null when nothing ran")
+    duration_p95_ms: float | None
+    duration_p99_ms: float | None
+
+
+class MetricsSeries(Output):
+    series: list[MetricsPoint]
 
 
 # Errors ---------------------------------------------------------------------------------

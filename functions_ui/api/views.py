@@ -8,11 +8,13 @@ route's schemas (routes.py), asks the permission policy (through the catalog's
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors as catalog_selectors
@@ -24,6 +26,7 @@ from functions_ui.api.endpoint import Result
 from functions_ui.api.errors import not_found, validation_failure
 from functions_ui.api.pagination import PageRequest, paginate
 from functions_ui.deploys import instances as deploys_instances
+from functions_ui.deploys import metrics
 from functions_ui.deploys import selectors as deploys_selectors
 from functions_ui.deploys import services as deploy_services
 from functions_ui.deploys.models import InsertInstance
@@ -330,6 +333,61 @@ def instance_delete(
         instance=_function_instance(api, function_id, instance_id, "instance.connect")
     )
     return Result(schemas.DeletedData(status="SUCCESS"))
+
+
+# Metrics ----------------------------------------------------------------------------------
+
+
+def _metrics(
+    function: Function, instance_id: str | None, query: schemas.MetricsQuery
+) -> schemas.MetricsSeries:
+    end = _utc(query.end_time) if query.end_time else timezone.now()
+    start = _utc(query.start_time) if query.start_time else end - timedelta(days=1)
+    if start >= end:
+        raise validation_failure("startTime must be before endTime.", field="startTime")
+    buckets = (end - start) / metrics.GRANULARITIES[query.granularity]
+    if buckets > schemas.METRICS_MAX_POINTS:
+        raise validation_failure(
+            f"The range holds {int(buckets)} buckets of this granularity; at most "
+            f"{schemas.METRICS_MAX_POINTS} fit one answer.",
+            field="granularity",
+        )
+    points = metrics.series(
+        function=function,
+        instance_id=instance_id,
+        start=start,
+        end=end,
+        granularity=query.granularity,
+    )
+    return schemas.MetricsSeries(
+        series=[
+            schemas.MetricsPoint(**{**point, "time": serializers.timestamp(point["time"])})
+            for point in points
+        ]
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without a zone is read as UTC, as Segment's API reads it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def function_metrics(
+    request: HttpRequest, api: ApiContext, function_id: str, *, query: schemas.MetricsQuery
+) -> Result:
+    return Result(_metrics(_function(api, function_id), None, query))
+
+
+def instance_metrics(
+    request: HttpRequest,
+    api: ApiContext,
+    function_id: str,
+    instance_id: str,
+    *,
+    query: schemas.MetricsQuery,
+) -> Result:
+    instance = _function_instance(api, function_id, instance_id, "function.view")
+    return Result(_metrics(instance.function, instance.public_id, query))
 
 
 # Insert function instances, as Segment's paths name them ----------------------------------

@@ -613,3 +613,64 @@ class TestInstance:
         instance = source_instance_create(function=other, user=None, name="X", raw_settings={})
         url = f"/functions/{function.public_id}/instances/{instance.public_id}"
         assert api.get(url).status_code == 404
+
+
+class TestMetrics:
+    def test_instance_metrics_answer_a_series_in_the_documented_shape(self, api, workspace):
+        from functions_ui.deploys import metrics
+        from functions_ui.deploys.models import RunStatus
+        from tests.deploys.helpers import T0, make_destination, make_source
+
+        _, source = make_source(workspace=workspace)
+        function, destination = make_destination(workspace=workspace, sources=[source])
+        metrics.record(
+            [
+                metrics.Outcome(function.pk, destination.public_id, RunStatus.DELIVERED, 4, T0),
+                metrics.Outcome(function.pk, destination.public_id, RunStatus.FAILED, 900, T0),
+            ]
+        )
+        url = f"/functions/{function.public_id}/instances/{destination.public_id}/metrics"
+        body = api.get(
+            url + "?startTime=2026-01-01T11:00:00Z&endTime=2026-01-01T14:00:00Z&granularity=HOUR"
+        ).json()
+        series = body["data"]["series"]
+        assert [point["time"] for point in series] == [
+            "2026-01-01T11:00:00.000Z",
+            "2026-01-01T12:00:00.000Z",
+            "2026-01-01T13:00:00.000Z",
+        ]
+        assert series[1] == {
+            "time": "2026-01-01T12:00:00.000Z",
+            "delivered": 1,
+            "filtered": 0,
+            "unsupported": 0,
+            "rejected": 0,
+            "retrying": 0,
+            "failed": 1,
+            "durationP50Ms": 5.0,
+            "durationP95Ms": 1000.0,
+            "durationP99Ms": 1000.0,
+        }
+        assert series[0]["durationP50Ms"] is None
+        whole = api.get(
+            f"/functions/{function.public_id}/metrics"
+            "?startTime=2026-01-01T12:00:00&endTime=2026-01-01T13:00:00"
+        )
+        assert sum(p["delivered"] for p in whole.json()["data"]["series"]) == 1
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("startTime=2026-01-02T00:00:00Z&endTime=2026-01-01T00:00:00Z", "startTime"),
+            (
+                "startTime=2025-01-01T00:00:00Z&endTime=2026-01-01T00:00:00Z&granularity=MINUTE",
+                "granularity",
+            ),
+            ("granularity=WEEK", "granularity"),
+            ("startTime=yesterday", "startTime"),
+        ],
+    )
+    def test_bad_ranges_are_named(self, api, workspace, query, field):
+        function = make_function(workspace=workspace)
+        response = api.get(f"/functions/{function.public_id}/metrics?{query}")
+        assert (response.status_code, field_of(response)) == (422, field)

@@ -455,6 +455,16 @@ TABLE: dict[str, Entry] = {
         PATCH=API_CONNECT,
         DELETE=API_CONNECT,
     ),
+    "api/v1/functions/<str:function_id>/metrics": api(
+        lambda w: api_fn(w) + "/metrics",
+        GET=row("200 200 200 200 404 404 401"),
+        POST=every(405) | {"anonymous": 401},
+    ),
+    "api/v1/functions/<str:function_id>/instances/<str:instance_id>/metrics": api(
+        lambda w: f"{api_fn(w)}/instances/{w.destination_instance.public_id}/metrics",
+        GET=row("200 200 200 200 404 404 401"),
+        POST=every(405) | {"anonymous": 401},
+    ),
     "api/v1/functions/<str:function_id>/versions": api(
         lambda w: api_fn(w) + "/versions",
         data=lambda w: {"versionId": w.v1.id},
