@@ -46,10 +46,10 @@ fmt: setup
 
 SANDBOX_JS := functions_ui/runtime/js/build/sandbox.js
 
-setup: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
+setup: $(VENV)/.installed static/build/editor.js static/build/charts.js $(SANDBOX_JS)
 	@functions_ui/devserver/system_deps.sh
 
-setup-test: $(VENV)/.installed static/build/editor.js $(SANDBOX_JS)
+setup-test: $(VENV)/.installed static/build/editor.js static/build/charts.js $(SANDBOX_JS)
 	@functions_ui/devserver/system_deps.sh --browser
 
 # Exact versions from requirements.lock, which `make lock` writes from pyproject.toml.
@@ -72,6 +72,11 @@ node_modules/.installed: package.json package-lock.json
 # The editor bundle is built, never committed: CodeMirror comes from package-lock.json.
 static/build/editor.js: static/js/editor.js node_modules/.installed
 	node_modules/.bin/esbuild static/js/editor.js --bundle --minify --format=iife \
+		--target=es2020 --log-level=warning --outfile=$@
+
+# The metric charts: uPlot from package-lock.json, with its stylesheet beside the script.
+static/build/charts.js: static/js/charts.js node_modules/.installed
+	node_modules/.bin/esbuild static/js/charts.js --bundle --minify --format=iife \
 		--target=es2020 --log-level=warning --outfile=$@
 
 # The runtime inside each function's isolate (Buffer and the web APIs in plain JavaScript, with

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from catalog.models import Function, FunctionSetting, SettingType
 from catalog.selectors import function_get_for_user
-from functions_ui.deploys import instances, selectors, services
+from functions_ui.deploys import instances, metrics, selectors, services
 from functions_ui.deploys.models import (
+    OUTCOMES,
     DestinationInstance,
     InsertInstance,
     InstanceBase,
@@ -318,6 +322,7 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
         "errors_list": selectors.error_list(instance=instance),
+        **_metrics_context(request, instance),
         **extra,
     }
     if isinstance(instance, SourceInstance):
@@ -341,6 +346,41 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
     return context
 
 
+# Time ranges of the metrics card, and the bucket each is drawn in.
+METRIC_RANGES = {
+    "1h": ("Last hour", timedelta(hours=1), "MINUTE"),
+    "24h": ("24 hours", timedelta(days=1), "HOUR"),
+    "7d": ("7 days", timedelta(days=7), "HOUR"),
+}
+
+
+def _metrics_context(request: WorkspaceRequest, instance: InstanceBase) -> dict[str, object]:
+    key = request.GET.get("range", "24h")
+    key = key if key in METRIC_RANGES else "24h"
+    _, span, granularity = METRIC_RANGES[key]
+    end = timezone.now()
+    series = metrics.series(
+        function=instance.function,
+        instance_id=instance.public_id,
+        start=end - span,
+        end=end,
+        granularity=granularity,
+    )
+    totals = {name: sum(point[name] for point in series) for name in OUTCOMES}
+    runs = sum(totals.values()) - totals["retrying"]
+    errors = totals["failed"] + totals["rejected"]
+    return {
+        "metric_ranges": [(k, label) for k, (label, _, _) in METRIC_RANGES.items()],
+        "metric_range": key,
+        "metric_granularity": granularity,
+        "metric_series": series,
+        "metric_series_id": f"metrics-{instance.public_id}",
+        "metric_outcomes": [(name, name.capitalize()) for name in OUTCOMES],
+        "metric_totals": totals,
+        "metric_error_rate": f"{errors / runs:.1%}" if runs else "—",
+    }
+
+
 def webhook_url(request: WorkspaceRequest, instance: SourceInstance) -> str:
     path = reverse("instance_webhook", args=[instance.webhook_token])
     base = settings.DEPLOYS_WEBHOOK_BASE_URL.rstrip("/")
@@ -353,7 +393,8 @@ def instance_detail(request: WorkspaceRequest, instance_id: str) -> HttpResponse
     """An instance: its version, webhook URL, settings, event log or deliveries, errors."""
     instance = _instance(request, instance_id)
     context = _instance_context(request, instance)
-    if request.htmx and request.GET.get("part") in ("events", "delivery", "errors", "requests"):
+    parts = ("events", "delivery", "errors", "requests", "metrics")
+    if request.htmx and request.GET.get("part") in parts:
         return render(request, f"deploys/_instance_{request.GET['part']}.html", context)
     return render(request, "deploys/instance_detail.html", context)
 

@@ -191,3 +191,41 @@ def test_the_request_debugger_finds_a_request_and_opens_it(page, log_in, screens
     expect(detail).to_contain_text("→ Warehouse")
     expect(detail).to_contain_text("token is ••••")
     screenshot("deploys-07-request-debugger")
+
+
+def test_an_instance_s_metrics_are_charts_with_values_and_a_table(
+    page, log_in, screenshot, workspace
+):
+    from django.utils import timezone
+
+    from functions_ui.deploys import metrics
+    from functions_ui.deploys.models import RunStatus
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    source_source, shop = make_source(workspace=workspace, name="Shop hooks")
+    function, warehouse = make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    now = timezone.now()
+    metrics.record(
+        metrics.Outcome(function.pk, warehouse.public_id, status, ms, now)
+        for status, ms in [(RunStatus.DELIVERED, 12)] * 9 + [(RunStatus.FAILED, 400)]
+    )
+    log_in("owner")
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    card = page.locator("#instance-metrics")
+    expect(card.locator("[data-total=delivered] strong")).to_have_text("9")
+    expect(card.locator("[data-total=error_rate]")).to_have_text("10.0%")
+    chart = card.locator("[data-chart=outcomes]")
+    expect(chart.locator("canvas")).to_have_count(1)
+    # Values on hover: uPlot's legend shows the numbers under the cursor.
+    over = chart.locator(".u-over")
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    expect(chart.locator(".u-legend")).to_contain_text("Delivered")
+    expect(chart.locator(".u-legend .u-series:nth-child(2) .u-value")).to_have_text("9")
+    page.click("#instance-metrics .metrics-ranges >> text=Last hour")
+    expect(card.locator(".metrics-ranges .active")).to_have_text("Last hour")
+    expect(page.locator("#instance-metrics [data-chart=outcomes] canvas")).to_have_count(1)
+    page.click("#instance-metrics .metric-table summary")
+    expect(page.locator("#instance-metrics .metric-table tbody")).to_contain_text("9")
+    screenshot("deploys-08-metrics")
