@@ -60,33 +60,35 @@ def _bin(duration_ms: float) -> int:
 
 def record(outcomes: Iterable[Outcome]) -> None:
     """Add runs' outcomes to their instances' minute rows (one statement for the batch)."""
-    rows: dict[tuple[str, datetime], list[Any]] = {}
+    rows: dict[tuple[str, str, datetime], list[Any]] = {}
     for outcome in outcomes:
         column = OUTCOME_OF.get(RunStatus(outcome.status)) if outcome.status else None
         if column is None:
             continue
         minute = outcome.at.replace(second=0, microsecond=0)
-        row = rows.setdefault(
-            (outcome.instance_id, minute),
-            [outcome.function_id, outcome.instance_id, minute] + [0] * (len(OUTCOMES) + BINS),
-        )
-        row[3 + OUTCOMES.index(column)] += 1
-        row[3 + len(OUTCOMES) + _bin(outcome.duration_ms)] += 1
+        for span, start in (("m", minute), ("h", minute.replace(minute=0))):
+            row = rows.setdefault(
+                (outcome.instance_id, span, start),
+                [outcome.function_id, outcome.instance_id, span, start]
+                + [0] * (len(OUTCOMES) + BINS),
+            )
+            row[4 + OUTCOMES.index(column)] += 1
+            row[4 + len(OUTCOMES) + _bin(outcome.duration_ms)] += 1
     if not rows:
         return
     quote = connection.ops.quote_name
     table = quote(MetricBucket._meta.db_table)
     counted = [*OUTCOMES, *BIN_COLUMNS]
-    columns = ["function_id", "instance_id", "minute", *counted]
+    columns = ["function_id", "instance_id", "span", "minute", *counted]
     sql = (
         f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({quote('instance_id')}, {quote('minute')}) DO UPDATE SET "
+        f"ON CONFLICT ({quote('instance_id')}, {quote('span')}, {quote('minute')}) DO UPDATE SET "
         + ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counted)
     )
     minute_field = MetricBucket._meta.get_field("minute")
     params = [
-        [row[0], row[1], minute_field.get_db_prep_save(row[2], connection), *row[3:]]
+        [row[0], row[1], row[2], minute_field.get_db_prep_save(row[3], connection), *row[4:]]
         for row in rows.values()
     ]
     with connection.cursor() as cursor:
@@ -119,7 +121,12 @@ def series(
 ) -> list[dict[str, Any]]:
     """One point per bucket of the range (empty buckets included, with zeros), oldest first."""
     step = GRANULARITIES[granularity]
-    buckets = MetricBucket.objects.filter(function=function, minute__gte=start, minute__lt=end)
+    # Minute charts read minute rows; hour and day charts read the hour rows.
+    span = "m" if granularity == "MINUTE" else "h"
+    start = _floor(start, "MINUTE" if span == "m" else "HOUR")
+    buckets = MetricBucket.objects.filter(
+        function=function, span=span, minute__gte=start, minute__lt=end
+    )
     if instance_id is not None:
         buckets = buckets.filter(instance_id=instance_id)
     sums = (

@@ -415,6 +415,9 @@ class MetricBucket(models.Model):
         "catalog.Function", on_delete=models.CASCADE, related_name="metric_buckets"
     )
     instance_id = models.CharField(max_length=40)  # the instance's public id
+    # "m": the row counts one minute; "h": one hour (the same runs again, so that a week's chart
+    # sums 168 rows, not 10,080). `minute` is where the row's span starts.
+    span = models.CharField(max_length=1, default="m")
     minute = models.DateTimeField()
     delivered = models.PositiveIntegerField(default=0)
     filtered = models.PositiveIntegerField(default=0)
@@ -441,9 +444,11 @@ class MetricBucket(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["instance_id", "minute"], name="metric_bucket_unique")
+            models.UniqueConstraint(
+                fields=["instance_id", "span", "minute"], name="metric_bucket_span_unique"
+            )
         ]
-        indexes = [models.Index(fields=["function", "minute"], name="metric_function_minute")]
+        indexes = [models.Index(fields=["function", "span", "minute"], name="metric_function_span")]
 
     def __str__(self) -> str:
         return f"{self.instance_id} at {self.minute:%Y-%m-%d %H:%M}"

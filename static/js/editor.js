@@ -30,7 +30,10 @@ const errorLineField = StateField.define({
 const editors = new Map();
 
 function mount(textarea) {
-  if (editors.has(textarea.id)) return editors.get(textarea.id);
+  const existing = editors.get(textarea.id);
+  // A textarea htmx swapped in replaces the one the old view was made for: mount it afresh.
+  if (existing && existing.dom.isConnected && textarea.classList.contains("cm-mounted")) return existing;
+  if (existing) existing.destroy();
   const language = textarea.dataset.editor === "json" ? json() : javascript();
   const readOnly = textarea.readOnly || textarea.dataset.readonly === "true";
   const view = new EditorView({
@@ -64,6 +67,7 @@ function mount(textarea) {
 }
 
 function mountAll(root) {
+  if (root.matches && root.matches("textarea[data-editor]")) mount(root);
   root.querySelectorAll("textarea[data-editor]").forEach(mount);
 }
 
@@ -90,4 +94,5 @@ function highlightLine(id, line) {
 window.FunctionsEditor = { mount, mountAll, setValue, highlightLine, editors };
 
 document.addEventListener("DOMContentLoaded", () => mountAll(document));
-document.addEventListener("htmx:afterSwap", (event) => mountAll(event.detail.target));
+// htmx:load names the new content (an outerHTML swap's target is the element it replaced).
+document.addEventListener("htmx:load", (event) => mountAll(event.target));

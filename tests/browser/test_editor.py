@@ -184,3 +184,35 @@ def test_a_source_gets_its_test_url_on_request_and_a_captured_webhook_fills_the_
         assert json.load(answer) == {"status": "captured"}
     expect(page.locator("#request-builder")).to_contain_text("T-4711", timeout=10_000)
     screenshot("editor-capture")
+
+
+def test_the_version_note_goes_with_its_save_and_the_event_box_stays_an_editor(
+    page, log_in, screenshot
+):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-editor")).to_be_visible()
+
+    replace_code(page, CODE)
+    page.fill("#version-note", "renamed the handler")
+    page.click("#save-button")
+    expect(page.locator("#save-status")).to_contain_text("Saved as version 2")
+    expect(page.locator("#version-note")).to_have_value("")
+    replace_code(page, CODE + "\n// again\n")
+    page.click("#save-button")
+    expect(page.locator("#save-status")).to_contain_text("Saved as version 3")
+    notes = list(function.versions.order_by("number").values_list("note", flat=True))
+    assert notes[1:] == ["renamed the handler", ""]
+
+    # Another sample event replaces the event box; it is still a code editor, not a textarea.
+    page.click(".panel-tab[data-tab=test]")
+    expect(page.locator("#event-input .cm-editor")).to_be_visible()
+    page.select_option("#sample-type", "identify")
+    expect(page.locator("#event-input .cm-content")).to_contain_text('"identify"')
+    expect(page.locator("#event-input .cm-editor")).to_have_count(1)
+    expect(page.locator("#event-input textarea#event")).to_be_hidden()

@@ -75,8 +75,10 @@ def test_concurrent_writers_lose_no_count(workspace):
     for thread in threads:
         thread.join()
     close_old_connections()
-    bucket = MetricBucket.objects.get()
+    bucket = MetricBucket.objects.get(span="m")
     assert (bucket.delivered, bucket.failed) == (writers * each, writers * each)
+    hour = MetricBucket.objects.get(span="h")
+    assert (hour.delivered, hour.failed, hour.d9) == (writers * each,) * 3
     assert bucket.d2 == writers * each  # 3 ms: the "up to 5 ms" bin
     assert bucket.d9 == writers * each  # 700 ms: the "up to 1 s" bin
 
@@ -116,6 +118,6 @@ def test_metrics_outlive_the_raw_runs_then_go_too(workspace, settings):
     run_source(source, {"event": "Order"})
     delivery_records_trim(now=T0 + timedelta(days=31))
     assert not SourceRun.objects.exists()
-    assert MetricBucket.objects.get().delivered == 1
+    assert MetricBucket.objects.get(span="m").delivered == 1
     delivery_records_trim(now=T0 + timedelta(days=91))
     assert not MetricBucket.objects.exists()
