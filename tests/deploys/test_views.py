@@ -26,6 +26,7 @@ from tests.deploys.helpers import (
     run_source,
 )
 from tests.factories import make_workspace
+from tests.html import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -232,7 +233,7 @@ def test_chooser_lists_instances_with_their_versions(client, login_as, workspace
     response = client.get(deploys_url(function, "deploys:chooser"))
     body = response.content.decode()
     assert source.public_id in body
-    assert "Save &amp; Deploy" in body
+    assert "Save & Deploy" in text_of(body)
 
 
 def test_status_polls_while_active_and_stops_when_done(client, login_as, workspace):
@@ -346,7 +347,7 @@ def test_the_event_log_shows_payloads_as_json_and_pauses_while_a_row_is_open(
     html = client.get(instance_url(source), {"part": "events"}, HTTP_HX_REQUEST="true")
     html = html.content.decode()
     # JSON, not Python: double quotes (escaped once in the page), no True/None.
-    assert "&quot;event&quot;" in html and "&quot;Order Placed&quot;" in html
+    assert '"event": "Order Placed"' in text_of(html)
     assert "'event'" not in html and "True" not in html
     assert "hx-trigger=\"every 2s [!this.querySelector('details[open]')]\"" in html
     assert 'data-copy="#event-json-' in html
@@ -456,7 +457,7 @@ def test_the_request_debugger_shows_each_request_whole_and_where_its_events_went
     html = part()
     assert ok.request_id in html
     assert "X-Shop" in html and "••••" in html and "sk_9" not in html
-    assert "&quot;Order Placed&quot;" in html  # the body, as JSON
+    assert '"event": "Order Placed"' in text_of(html)  # the body, as JSON
     assert "token is ••••" in html  # the console, masked as everywhere
     assert "→ Warehouse" in html and f"#delivery-{Delivery.objects.get(event__run=ok).pk}" in html
     assert "sk_live_secret123" not in html
