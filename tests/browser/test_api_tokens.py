@@ -35,6 +35,10 @@ def test_owner_creates_uses_and_revokes_a_token(page, log_in, screenshot):
     expect(secret).to_be_visible()
     raw = secret.input_value()
     assert raw.startswith("fui_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("[data-copy='#new-token']")
+    expect(page.locator("[data-copy='#new-token']")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == raw
     screenshot("api-token-created")
 
     answer = page.request.get(
