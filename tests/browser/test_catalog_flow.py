@@ -87,3 +87,30 @@ def lambda_contains(text):
     import re
 
     return re.compile(".*" + re.escape(text) + ".*", re.DOTALL)
+
+
+def test_a_long_name_without_spaces_widens_no_page(page, log_in):
+    from catalog.models import ResourceType
+    from functions_ui.permissions.models import Role
+    from tests.factories import make_function, make_member, make_workspace
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    name = "A" * 120
+    function = make_function(
+        workspace=workspace, display_name=name, resource_type=ResourceType.DESTINATION
+    )
+    log_in(user.username)
+    for url in (
+        "/w/acme/functions/",
+        f"/w/acme/functions/{function.public_id}/",
+        f"/w/acme/functions/{function.public_id}/edit/",
+        f"/w/acme/functions/{function.public_id}/deploys/",
+    ):
+        page.goto(url)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (url, overflow)
+    page.goto("/w/acme/functions/")
+    expect(page.locator(".function-name-text").first).to_have_attribute("title", name)
