@@ -216,3 +216,35 @@ def test_the_version_note_goes_with_its_save_and_the_event_box_stays_an_editor(
     expect(page.locator("#event-input .cm-content")).to_contain_text('"identify"')
     expect(page.locator("#event-input .cm-editor")).to_have_count(1)
     expect(page.locator("#event-input textarea#event")).to_be_hidden()
+
+
+def test_a_save_conflict_offers_keep_mine_load_theirs_and_close(page, log_in, screenshot):
+    from versioning.services import version_save
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-editor")).to_be_visible()
+    theirs = CODE + "\n// theirs\n"
+    version_save(function=function, user=None, code=theirs, base_version_id=None)  # a colleague
+
+    replace_code(page, CODE + "\n// mine\n")
+    page.click("#save-button")
+    conflict = page.locator(".conflict")
+    expect(conflict).to_contain_text("Not saved")
+    page.click("#conflict-close")
+    expect(conflict).to_have_count(0)
+
+    page.click("#save-button")
+    expect(conflict).to_be_visible()
+    screenshot("editor-conflict")
+    page.click("#conflict-load-theirs")
+    expect(conflict).to_have_count(0)
+    expect(page.locator(".editor-main .cm-content")).to_contain_text("// theirs")
+    page.click("#save-button")
+    expect(page.locator("#save-status")).to_contain_text("No changes to save")
+    assert function.versions.count() == 2
