@@ -27,8 +27,9 @@ from functions_ui.editor.forms import (
 from functions_ui.editor.models import SavedPayload, TestWebhook
 from functions_ui.editor.samples import SAMPLE_EVENTS, sample_batch_json, sample_event_json
 from functions_ui.permissions.policy import SAVE_AND_DEPLOY, denied_reason, first_denied
+from functions_ui.runtime import check_code
 from functions_ui.runtime.requests import WebhookRefused, read_webhook
-from functions_ui.runtime.types import RuntimeUnavailable
+from functions_ui.runtime.types import CodeProblem, RuntimeUnavailable
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
@@ -115,11 +116,14 @@ def save(request: WorkspaceRequest, function_id: str) -> HttpResponse:
             messages.info(request, "No changes to save.")
         return redirect(_editor_url(function))
     latest = version or version_selectors.latest_version(function=function)
-    response = render(
-        request,
-        "editor/_save_status.html",
-        {"function": function, "version": version, "latest": latest, "unchanged": version is None},
-    )
+    context = {
+        "function": function,
+        "version": version,
+        "latest": latest,
+        "unchanged": version is None,
+        "problems": _problems(function, code),
+    }
+    response = render(request, "editor/_save_status.html", context)
     if version:
         trigger_client_event(response, "version-saved", {"versionId": version.public_id})
     return response
@@ -384,6 +388,19 @@ def webhook_capture(request: HttpRequest, token: str) -> HttpResponse:
         webhook=webhook, headers=incoming.headers, query=incoming.query, body=incoming.body
     )
     return JsonResponse({"status": "captured"})
+
+
+def _problems(function: Function, code: str) -> list[CodeProblem]:
+    """What would stop the saved code from deploying (syntax, missing handler), said at Save.
+
+    The save stands either way: a version is a draft until it is deployed.
+    """
+    try:
+        return check_code(
+            code=code, function_type=function.type_slug, workspace=str(function.workspace_id)
+        )
+    except RuntimeUnavailable:
+        return []
 
 
 @require_POST

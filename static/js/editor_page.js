@@ -150,6 +150,12 @@
       savedText = sentText;
       refreshDirty();
     }
+    if (target.id === "save-status") {
+      // A saved version that cannot deploy yet: mark the line the check named (or clear it).
+      const problem = $("[data-problem-line]", target);
+      const line = problem && parseInt(problem.dataset.problemLine, 10);
+      window.FunctionsEditor.highlightLine("code", line || null);
+    }
     if (target.id === "run-output") {
       const result = $("#run-result");
       const line = result && parseInt(result.dataset.errorLine, 10);

@@ -248,3 +248,20 @@ def test_a_save_conflict_offers_keep_mine_load_theirs_and_close(page, log_in, sc
     page.click("#save-button")
     expect(page.locator("#save-status")).to_contain_text("No changes to save")
     assert function.versions.count() == 2
+
+
+def test_saving_code_that_cannot_run_marks_the_line(page, log_in, screenshot):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    expect(page.locator(".editor-main .cm-editor")).to_be_visible()
+    replace_code(page, "async function onTrack(event) {\n  return event +;\n}\n")
+    page.click("#save-button")
+    expect(page.locator("#save-status")).to_contain_text("Saved as version 2")
+    expect(page.locator("#save-status .status-warning")).to_contain_text("line 2")
+    expect(page.locator(".editor-main .cm-error-line")).to_have_count(1)
+    screenshot("editor-save-warning")

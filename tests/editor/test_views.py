@@ -405,3 +405,26 @@ def test_capture_keeps_only_the_newest_few(client, login_as, source):
             content_type="application/json",
         )
     assert CapturedRequest.objects.count() == 5
+
+
+def test_a_save_that_cannot_deploy_says_why_and_where(client, login_as, workspace):
+    from catalog.models import ResourceType
+    from tests.factories import make_function
+
+    login_as()
+    function = make_function(workspace=workspace, resource_type=ResourceType.DESTINATION)
+    broken = "async function onTrack(event) {\n  return event\n\n"
+    response = client.post(url("save", function), {"code": broken}, HTTP_HX_REQUEST="true")
+    page = text_of(response)
+    assert "Saved as version 2" in page
+    assert "It cannot deploy yet: line" in page and "SyntaxError" in page
+    missing = client.post(
+        url("save", function), {"code": "async function onRequest() {}\n"}, HTTP_HX_REQUEST="true"
+    )
+    assert "It cannot deploy yet" in text_of(missing) and "onTrack" in text_of(missing)
+    fine = client.post(
+        url("save", function),
+        {"code": "async function onTrack(event) { return event }\n"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "cannot deploy" not in text_of(fine)
