@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -18,8 +19,10 @@ from catalog.forms import BuildForm, FunctionConfigureForm, add_service_errors
 from catalog.kinds import KINDS, KINDS_BY_SLUG
 from catalog.models import ResourceType
 from catalog.starters import default_code
+from functions_ui.deploys import metrics
 from functions_ui.permissions.policy import denied_reason, require
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
+from versioning.selectors import version_labels_of
 
 CATALOG_TABS = (("", "All"), *((kind.slug, kind.label) for kind in KINDS))
 
@@ -47,11 +50,19 @@ def function_list(request: WorkspaceRequest) -> HttpResponse:
         workspace=request.workspace, access=request.access, type_slug=type_slug, search=search
     )
     page = Paginator(functions, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    on_page = [function.pk for function in page.object_list]
+    activity = metrics.activity(function_ids=on_page, now=timezone.now())
+    labels = version_labels_of(function_ids=on_page)
+    rows = [
+        (function, activity.get(function.pk), labels.get(function.pk, {}))
+        for function in page.object_list
+    ]
     counts = selectors.function_type_counts(
         workspace=request.workspace, access=request.access, search=search
     )
     context = {
         "page": page,
+        "rows": rows,
         "type_slug": type_slug,
         "search": search,
         "tabs": [

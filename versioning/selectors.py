@@ -178,3 +178,14 @@ def undo_offer(
     if offer.get("restored_id") != latest_id:
         return None
     return UndoOffer(offer["previous_id"], offer["previous_number"], offer["restored_number"])
+
+
+def version_labels_of(*, function_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each function's LATEST and DEPLOYED version numbers, for a list of functions (one query)."""
+    labels: dict[int, dict[str, int]] = {}
+    rows = VersionLabel.objects.filter(function_id__in=function_ids).values_list(
+        "function_id", "label", "version__number"
+    )
+    for function_id, label, number in rows:
+        labels.setdefault(function_id, {})[label.lower()] = number
+    return labels

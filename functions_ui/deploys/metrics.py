@@ -161,3 +161,47 @@ def _floor(moment: datetime, granularity: str) -> datetime:
     if granularity == "DAY":
         moment = moment.replace(hour=0)
     return moment
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A function's last day for the catalog: events per hour, and errors."""
+
+    hourly: list[int]
+    errors: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.hourly)
+
+    @property
+    def sparkline(self) -> str:
+        """The SVG polyline points of the hourly counts in a 96 × 24 box (0,0 at the top)."""
+        top = max(self.hourly) or 1
+        step = 96 / max(len(self.hourly) - 1, 1)
+        return " ".join(
+            f"{index * step:.1f},{24 - count / top * 22 - 1:.1f}"
+            for index, count in enumerate(self.hourly)
+        )
+
+
+def activity(*, function_ids: list[int], now: datetime, hours: int = 24) -> dict[int, Activity]:
+    """The last `hours` of each function (all its instances), from the hour rollups: one query."""
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=hours)
+    rows = (
+        MetricBucket.objects.filter(
+            function_id__in=function_ids, span="h", minute__gte=start, minute__lt=end
+        )
+        .values("function_id", "minute")
+        .annotate(**{c: Sum(c) for c in OUTCOMES})
+    )
+    found: dict[int, Activity] = {}
+    for row in rows:
+        entry = found.setdefault(row["function_id"], Activity([0] * hours, 0))
+        index = int((row["minute"] - start) / timedelta(hours=1))
+        entry.hourly[index] += sum(row[c] for c in OUTCOMES if c != "retrying")
+        found[row["function_id"]] = Activity(
+            entry.hourly, entry.errors + row["failed"] + row["rejected"]
+        )
+    return found

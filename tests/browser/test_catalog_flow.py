@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
@@ -114,3 +116,31 @@ def test_a_long_name_without_spaces_widens_no_page(page, log_in):
         assert overflow <= 0, (url, overflow)
     page.goto("/w/acme/functions/")
     expect(page.locator(".function-name-text").first).to_have_attribute("title", name)
+
+
+def test_the_catalog_shows_each_function_s_last_day(page, log_in, screenshot):
+    from django.utils import timezone
+
+    from functions_ui.deploys import metrics
+    from functions_ui.deploys.models import RunStatus
+    from functions_ui.permissions.models import Role
+    from tests.deploys.helpers import make_source
+    from tests.factories import make_member, make_workspace
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function, source = make_source(workspace=workspace, display_name="Zendesk Tickets")
+    now = timezone.now()
+    metrics.record(
+        metrics.Outcome(
+            function.pk, source.public_id, RunStatus.DELIVERED, 2.0, now - timedelta(hours=h)
+        )
+        for h in range(24)
+        for _ in range(h % 5 + 1)
+    )
+    log_in(user.username)
+    page.goto("/w/acme/functions/")
+    row = page.locator(".function-row", has_text="Zendesk Tickets")
+    expect(row.locator("svg.sparkline polyline")).to_have_count(1)
+    expect(row.locator("[data-events]")).to_have_text("70")
+    screenshot("catalog-activity")

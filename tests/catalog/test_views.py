@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -268,3 +270,24 @@ def test_member_without_a_functions_role_is_told_why_the_catalog_is_empty(
     assert "You have no access to functions here" in content
     assert "Hidden" not in content
     assert "No functions yet" not in content
+
+
+def test_catalog_rows_show_the_last_day_and_the_deploy_state(client, login_as, workspace):
+    from django.utils import timezone
+
+    from functions_ui.deploys import metrics
+    from functions_ui.deploys.models import RunStatus
+    from tests.deploys.helpers import make_source
+
+    login_as()
+    function, source = make_source(workspace=workspace, display_name="Busy source")
+    now = timezone.now()
+    metrics.record(
+        metrics.Outcome(function.pk, source.public_id, status, 2.0, now - timedelta(hours=hours))
+        for status, hours in [(RunStatus.DELIVERED, 0)] * 5
+        + [(RunStatus.FAILED, 3)] * 2
+        + [(RunStatus.DELIVERED, 30)]  # older than a day: not counted
+    )
+    page = text_of(client.get(reverse("catalog:function_list", args=[workspace.slug])))
+    assert "7 events · 2 errors" in page
+    assert "Not deployed" in page
