@@ -95,12 +95,27 @@ def function_settings_sync(*, function: Function, schema: list[dict]) -> None:
         setting.name: setting for setting in FunctionSetting.objects.filter(function=function)
     }
     wanted = {item["name"] for item in schema}
+    parked = dict(function.parked_test_values)
+    for name, removed in existing.items():
+        if name not in wanted and removed.has_test_value:
+            parked[name] = {
+                "type": removed.type,
+                "sensitive": removed.sensitive,
+                "value": removed.test_value,
+                "encrypted": removed.test_value_encrypted,
+            }
     FunctionSetting.objects.filter(function=function).exclude(name__in=wanted).delete()
     for position, item in enumerate(schema):
         setting = existing.get(item["name"])
         if setting is None:
+            kept = parked.pop(item["name"], None)
+            fits = kept and (kept["type"], kept["sensitive"]) == (item["type"], item["sensitive"])
             FunctionSetting.objects.create(
-                function=function, position=position, **{k: item[k] for k in SCHEMA_KEYS}
+                function=function,
+                position=position,
+                **{k: item[k] for k in SCHEMA_KEYS},
+                test_value=kept["value"] if fits else None,
+                test_value_encrypted=kept["encrypted"] if fits else "",
             )
             continue
         changed_kind = setting.type != item["type"] or setting.sensitive != item["sensitive"]
@@ -115,3 +130,6 @@ def function_settings_sync(*, function: Function, schema: list[dict]) -> None:
             setting.test_value_encrypted = ""
             fields += ["test_value", "test_value_encrypted"]
         setting.save(update_fields=fields)
+    if parked != function.parked_test_values:
+        function.parked_test_values = parked
+        Function.objects.filter(pk=function.pk).update(parked_test_values=parked)

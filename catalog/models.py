@@ -40,6 +40,10 @@ class Function(models.Model):
     # LATEST's code, kept here for the catalog and editor to read; versioning's services are
     # its only writer (a save or restore appends a version and sets it in one transaction).
     code = models.TextField(blank=True)
+    # Test values of settings a restore removed, by setting name (a sensitive one still only as
+    # its encrypted token): they come back when a setting of that name, type and sensitivity
+    # does, so that Restore then Undo loses nothing.
+    parked_test_values = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

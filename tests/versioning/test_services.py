@@ -220,6 +220,27 @@ class TestVersionRestore:
         assert rows["token"].sensitive is True
         assert rows["token"].test_value_encrypted == ""
 
+    def test_restore_then_undo_loses_no_test_value(self, workspace):
+        """Test values belong to the setting's name: a restore that removes the setting parks
+        them, and the Undo (a restore of the version before) brings them back."""
+        function = make_function(workspace=workspace, code="a\n")
+        v1 = function.versions.get()
+        make_setting(function=function, name="region", label="Region", test_value="eu")
+        make_setting(function=function, name="token", sensitive=True, test_value_encrypted="tok")
+        v2 = version_save(function=function, user=None, code="b\n", base_version_id=None)
+
+        version_restore(version=v1, user=None)  # v1 has no settings
+        assert not FunctionSetting.objects.filter(function=function).exists()
+        function.refresh_from_db()
+        assert "tok" not in str(function.parked_test_values.get("region"))
+        version_restore(version=v2, user=None)  # Undo
+
+        rows = {s.name: s for s in FunctionSetting.objects.filter(function=function)}
+        assert rows["region"].test_value == "eu"
+        assert rows["token"].test_value_encrypted == "tok"
+        function.refresh_from_db()
+        assert function.parked_test_values == {}
+
     def test_restore_keeps_a_secret_whose_setting_still_exists(self, workspace):
         function = make_function(workspace=workspace, code="a\n")
         make_setting(function=function, name="token", sensitive=True, test_value_encrypted="tok")
