@@ -49,8 +49,9 @@ def _parse(page: Any) -> _Page:
 
 
 def text_of(page: Any) -> str:
-    """The page's text as shown (textarea contents included), entities decoded."""
-    return "".join(_parse(page).text)
+    """The page's text as read (textarea contents included): entities decoded, and every run of
+    whitespace one space, as a browser lays it out."""
+    return " ".join("".join(_parse(page).text).split())
 
 
 def values_of(page: Any) -> list[str]:

@@ -290,6 +290,18 @@ def test_restore_confirmation_says_what_will_happen(client, login_as, function):
     assert function.versions.count() == 2
 
 
+def test_restore_confirmation_names_the_settings_it_removes(client, login_as, function):
+    from tests.factories import make_setting
+
+    login_as()
+    v1 = function.versions.get()
+    make_setting(function=function, name="region", label="Region", test_value="eu")
+    save(function, "const a = 2;\n")
+    page = text_of(client.get(url("restore", function, version_id=v1.id)))
+    assert "Settings change: region removed." in page
+    assert "a removed setting's value comes back with it" in page
+
+
 def test_restore_post_creates_a_new_latest_and_offers_undo(client, login_as, function):
     login_as()
     v1 = function.versions.get()
