@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from catalog.models import Function
+from catalog.models import Function, SettingType
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.editor.models import CapturedRequest, SavedPayload, TestWebhook
 from functions_ui.runtime import MockResponse, RunOptions, RunResult, run_function
@@ -30,6 +30,9 @@ def test_settings(*, function: Function) -> tuple[dict[str, Any], list[str]]:
                 secrets.extend(secret_strings(value))
         elif setting.test_value is not None:
             values[setting.name] = setting.test_value
+        elif setting.type == SettingType.BOOLEAN:
+            # The switch shows an unset Boolean as off: the code gets false, not undefined.
+            values[setting.name] = False
     return values, secrets
 
 
