@@ -144,6 +144,28 @@
     }
   });
 
+  // Run uses what is on screen: test values typed but not saved yet are saved first, one after
+  // the other, and only then does the run go out.
+  document.addEventListener("htmx:confirm", (event) => {
+    if (event.target.id !== "run-form") return;
+    const dirty = $$("#test-values form.test-value").filter((form) =>
+      $$("input[type=text], input[type=password], textarea", form).some(
+        (field) => field.value !== field.defaultValue,
+      ),
+    );
+    if (!dirty.length) return;
+    event.preventDefault();
+    dirty
+      .reduce(
+        (done, form) =>
+          done.then(() =>
+            htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: "#test-values", swap: "outerHTML" }),
+          ),
+        Promise.resolve(),
+      )
+      .then(() => event.detail.issueRequest(true));
+  });
+
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
     if (target.id === "save-status" && $("[data-saved]", target) && sentText !== null) {

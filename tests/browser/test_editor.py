@@ -265,3 +265,26 @@ def test_saving_code_that_cannot_run_marks_the_line(page, log_in, screenshot):
     expect(page.locator("#save-status .status-warning")).to_contain_text("line 2")
     expect(page.locator(".editor-main .cm-error-line")).to_have_count(1)
     screenshot("editor-save-warning")
+
+
+def test_run_uses_the_test_value_on_screen_even_before_its_save(page, log_in):
+    from tests.factories import make_setting
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace,
+        display_name="Enricher",
+        resource_type=ResourceType.INSERT_DESTINATION,
+        code=CODE,
+    )
+    make_setting(function=function, name="region", label="Region", required=False)
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    page.click(".panel-tab[data-tab=test]")
+    page.fill("#test-values input[name=value]", "ap-south-1")  # typed, not saved
+    page.click("#run-button")
+    expect(page.locator("#run-output")).to_contain_text("region is ap-south-1", timeout=10_000)
+    setting = function.settings.get()
+    setting.refresh_from_db()
+    assert setting.test_value == "ap-south-1"  # saved on the way
