@@ -14,8 +14,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from catalog.models import Function
+from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
 from functions_ui.permissions.models import Role, RoleGrant
@@ -210,11 +212,15 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
         raise ValidationError(LAST_OWNER_MESSAGE)
     username = membership.user.get_username()
     roles = _current_grants_described(membership)
+    # Their API tokens go with them, for good: re-adding the person later must not revive them.
+    revoked = ApiToken.objects.filter(
+        workspace=workspace, user=membership.user, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     membership.delete()
     audit_record(
         workspace=workspace,
         user=by,
         action=AuditAction.MEMBER_REMOVE,
         target=("member", username, username),
-        details={"roles": roles},
+        details={"roles": roles, **({"tokens_revoked": revoked} if revoked else {})},
     )

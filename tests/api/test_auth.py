@@ -120,3 +120,17 @@ def test_revoked_tokens_keep_their_row(api):
     api_token_revoke(token=api.token_obj)
     token = ApiToken.objects.get(pk=api.token_obj.pk)
     assert token.revoked_at <= timezone.now() and not token.is_active
+
+
+def test_removing_a_member_revokes_their_tokens_for_good(api_as, workspace):
+    """Re-adding the person, even with another role, must not bring an old token back."""
+    from functions_ui.permissions.services import membership_remove
+    from tests.factories import make_member
+
+    owner_client = api_as(Role.WORKSPACE_OWNER)
+    leaver = api_as(Role.FUNCTIONS_ADMIN)
+    membership = Membership.objects.get(user=leaver.user, workspace=workspace)
+    membership_remove(membership=membership, by=owner_client.user)
+    assert ApiToken.objects.get(user=leaver.user).revoked_at is not None
+    make_member(workspace=workspace, role=Role.FUNCTIONS_READ_ONLY, user=leaver.user)
+    assert_401(leaver.get("/functions?resourceType=SOURCE"))
