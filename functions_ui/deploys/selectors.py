@@ -291,5 +291,9 @@ def error_list(*, instance: InstanceBase, limit: int = 100) -> list[InstanceErro
         errors = InstanceError.objects.filter(destination=instance)
     else:
         assert isinstance(instance, InsertInstance)
-        errors = InstanceError.objects.filter(destination_id=instance.destination_id)
+        # Only the insert function's own errors: the destination's are behind a scope the
+        # viewer of the insert function may not have.
+        errors = InstanceError.objects.filter(
+            destination_id=instance.destination_id, stage="insert"
+        )
     return list(errors.order_by("-id")[:limit])

@@ -465,3 +465,32 @@ def test_the_request_debugger_shows_each_request_whole_and_where_its_events_went
     found = part(q=ok.request_id[:8])
     assert ok.request_id in found and found.count('class="request-row') == 1
     assert "No request matches." in part(status="errors")
+
+
+def test_an_insert_instance_shows_its_own_errors_not_its_destination_s(workspace):
+    from functions_ui.deploys.errors import error_row, errors_store
+    from functions_ui.deploys.selectors import error_list
+
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    _, insert = make_insert(workspace=workspace, destination=destination)
+    errors_store(
+        [
+            error_row(
+                destination=destination,
+                category="Retry",
+                error={"message": "dest down"},
+                logs=[],
+                stage="destination",
+            ),
+            error_row(
+                destination=destination,
+                category="Bad Request",
+                error={"message": "bad map"},
+                logs=[],
+                stage="insert",
+            ),
+        ]
+    )
+    assert [e.message for e in error_list(instance=insert)] == ["bad map"]
+    assert len(error_list(instance=destination)) == 2
