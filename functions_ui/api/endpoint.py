@@ -107,6 +107,8 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         )
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise ApiError(400, "The body is nested too deeply to read.", field="body") from error
     except (UnicodeDecodeError, ValueError) as error:
         raise ApiError(400, f"The body is not valid JSON: {error}", field="body") from error
     if not isinstance(body, dict):

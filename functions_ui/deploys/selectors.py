@@ -149,7 +149,8 @@ def deploy_overview(*, function: Function) -> DeployOverview:
 def deploy_get_for_function(*, function: Function, deploy_id: int | str) -> Deploy:
     deploy = (
         Deploy.objects.filter(function=function, pk=deploy_id).select_related("version").first()
-        if str(deploy_id).isdigit()
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails.
+        if str(deploy_id).isascii() and str(deploy_id).isdigit()
         else None
     )
     if deploy is None:

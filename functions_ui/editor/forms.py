@@ -18,6 +18,8 @@ EVENT_MAX_BYTES = 512 * 1024
 def parse_json_text(text: str, *, what: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError as error:
+        raise forms.ValidationError(f"The {what} is nested too deeply to read.") from error
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         message = f"The {what} is not valid JSON: {error.msg} ({where})."

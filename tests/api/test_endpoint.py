@@ -87,3 +87,17 @@ def test_an_operation_that_fails_is_answered_500_in_the_envelope(api, rf):
     assert json.loads(response.content) == {
         "errors": [{"type": "InternalError", "message": "Internal error"}]
     }
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_body_nested_too_deep_is_a_400_not_a_500(api, depth):
+    response = api.request("POST", "/functions", raw="[" * depth + "]" * depth)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["errors"][0]["message"]
+
+
+def test_a_deploy_id_of_unicode_digits_is_a_404_not_a_500(api, workspace):
+    from tests.factories import make_function
+
+    function = make_function(workspace=workspace)
+    assert api.get(f"/functions/{function.public_id}/deploys/²").status_code == 404

@@ -428,3 +428,11 @@ def test_a_save_that_cannot_deploy_says_why_and_where(client, login_as, workspac
         HTTP_HX_REQUEST="true",
     )
     assert "cannot deploy" not in text_of(fine)
+
+
+def test_a_test_event_nested_too_deep_is_refused_with_a_message(client, login_as, destination):
+    login_as()
+    event = "[" * 5000 + "]" * 5000
+    response = client.post(url("run", destination), {"code": "", "event": event})
+    assert response.status_code == 200
+    assert "nested too deeply" in text_of(response)
