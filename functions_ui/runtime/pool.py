@@ -120,6 +120,25 @@ def find_node(node_path: str | None = None) -> str:
 DATA_LIMIT_HEADROOM_MB = 384
 
 
+# JavaScript strings may hold half of a surrogate pair, which JSON.stringify writes as "\ud800"
+# (a whole pair travels as its UTF-8 character). Python reads it into a str that no page, log or
+# database can encode, so such halves become U+FFFD on the way in.
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
+
+
 class WorkerCrashed(Exception):
     def __init__(self, message: str, *, oom: bool, started: bool) -> None:
         super().__init__(message)
@@ -281,6 +300,8 @@ class Worker:
                 raise self._crashed(started=True)
             try:
                 reply = json.loads(line)
+                if _LONE_SURROGATE.search(line):
+                    reply = _without_lone_surrogates(reply)
             except (RecursionError, ValueError):
                 # Only a run's reply can fail to parse (nested deeper than Python reads).
                 return {

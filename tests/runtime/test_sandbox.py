@@ -361,3 +361,15 @@ def test_buffers_outside_the_heap_are_capped_too() -> None:
         settings={},
     )
     assert after.status == "success"
+
+
+def test_half_of_a_surrogate_pair_reaches_python_as_a_replacement_character() -> None:
+    """A lone surrogate from user code could not be encoded by any page, log or database."""
+    r = run_body(
+        "const half = '\\ud800'; console.log('log ' + half); "
+        "return { text: half, pair: '\\ud83d\\ude00' }"
+    )
+    assert r.status == "success", r.error
+    assert r.result == {"text": "\ufffd", "pair": "\U0001f600"}
+    assert r.logs[0]["message"] == "log \ufffd"
+    r.logs[0]["message"].encode("utf-8")  # encodable
