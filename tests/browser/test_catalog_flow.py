@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -144,3 +145,22 @@ def test_the_catalog_shows_each_function_s_last_day(page, log_in, screenshot):
     expect(row.locator("svg.sparkline polyline")).to_have_count(1)
     expect(row.locator("[data-events]")).to_have_text("70")
     screenshot("catalog-activity")
+
+
+def test_search_urls_name_each_parameter_once(page, log_in):
+    from urllib.parse import parse_qs, urlparse
+
+    from functions_ui.permissions.models import Role
+    from tests.factories import make_function, make_member, make_workspace
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    make_function(workspace=workspace, display_name="Zendesk Tickets")
+    log_in(user.username)
+    page.goto("/w/acme/functions/?type=destination")
+    for text in ("Zen", "Zendesk"):
+        page.fill("#catalog-q", text)
+        page.press("#catalog-q", "Enter")
+        expect(page).to_have_url(re.compile(f"q={text}(&|$)"))
+    query = parse_qs(urlparse(page.url).query)
+    assert query == {"q": ["Zendesk"], "type": ["destination"]}
