@@ -7,6 +7,7 @@ from functions_ui import views
 from functions_ui.api import urls as api_urls
 from functions_ui.deploys import webhooks as deploy_webhooks
 from functions_ui.editor import views as editor_views
+from functions_ui.permissions.passwords import PasswordChange
 
 urlpatterns = [
     # A source instance's webhook: public, its unguessable token the credential. First in the
@@ -14,6 +15,7 @@ urlpatterns = [
     path("hooks/<str:token>", deploy_webhooks.webhook, name="instance_webhook"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", PasswordChange.as_view(), name="password_change"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("functions_ui.workspaces.urls")),
     path("w/<slug:workspace_slug>/functions/", include("catalog.urls")),

@@ -34,3 +34,16 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership}: {self.get_role_display()}"
+
+
+class PasswordChangeDue(models.Model):
+    """An account signed in with a one-time password that was handed over: until its owner sets
+    a password of their own, every page leads to the change-password page."""
+
+    user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="password_change_due"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} must change the one-time password"

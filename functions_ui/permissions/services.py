@@ -20,7 +20,7 @@ from catalog.models import Function
 from functions_ui.api.models import ApiToken
 from functions_ui.audit.models import AuditAction
 from functions_ui.audit.services import audit_record
-from functions_ui.permissions.models import Role, RoleGrant
+from functions_ui.permissions.models import PasswordChangeDue, Role, RoleGrant
 from functions_ui.workspaces.models import Membership, Workspace
 
 LAST_OWNER_MESSAGE = (
@@ -166,9 +166,10 @@ def membership_invite(
     exists = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).exists()
     if create_account and not exists:
         password = secrets.token_urlsafe(12)
-        user_model._default_manager.create_user(
+        created = user_model._default_manager.create_user(
             **{user_model.USERNAME_FIELD: username}, password=password
         )
+        PasswordChangeDue.objects.create(user=created)
     membership = membership_add(workspace=workspace, username=username, grants=grants, by=by)
     return membership, password
 

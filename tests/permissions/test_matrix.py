@@ -307,6 +307,10 @@ TABLE: dict[str, Entry] = {
     # Project-wide --------------------------------------------------------------------------
     "login": web(no_kwargs, every(200), every(200)),
     "logout": web(no_kwargs, NOT_ALLOWED, every(LOGIN)),
+    # Everyone signed in may change their own password (a form with errors answers 200).
+    "password_change": web(
+        no_kwargs, row("200 200 200 200 200 200 login"), row("200 200 200 200 200 200 login")
+    ),
     "healthz": web(no_kwargs, every(200), NOT_ALLOWED),
     "workspaces:pick": web(no_kwargs, row("302 302 302 302 302 302 login"), NOT_ALLOWED),
     # A function's test webhook: public, its token is the credential.
