@@ -285,6 +285,15 @@ def delivery_list(
     return list(deliveries.order_by("-id")[:limit])
 
 
+def retrying_count(*, instance: InstanceBase) -> int:
+    """Runs of the instance that failed and will be tried again: not errors (yet)."""
+    if isinstance(instance, SourceInstance):
+        return SourceRun.objects.filter(instance=instance, status=RunStatus.RETRYING).count()
+    if isinstance(instance, DestinationInstance):
+        return Delivery.objects.filter(destination=instance, status=RunStatus.RETRYING).count()
+    return 0
+
+
 def error_list(*, instance: InstanceBase, limit: int = 100) -> list[InstanceError]:
     if isinstance(instance, SourceInstance):
         errors = InstanceError.objects.filter(source=instance)

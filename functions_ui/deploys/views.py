@@ -322,6 +322,7 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
         "errors_list": selectors.error_list(instance=instance),
+        "retrying": selectors.retrying_count(instance=instance),
         **_metrics_context(request, instance),
         **extra,
     }

@@ -494,3 +494,16 @@ def test_an_insert_instance_shows_its_own_errors_not_its_destination_s(workspace
     )
     assert [e.message for e in error_list(instance=insert)] == ["bad map"]
     assert len(error_list(instance=destination)) == 2
+
+
+def test_the_errors_card_says_when_runs_are_being_retried(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    run_source(source, {"event": "Order"})
+    Delivery.objects.update(status="retrying")
+    page = text_of(
+        client.get(instance_url(destination), {"part": "errors"}, HTTP_HX_REQUEST="true")
+    )
+    assert "1 run failed and will be tried again: it appears here if it fails for good." in page
+    assert "No errors yet." in page
