@@ -19,6 +19,7 @@ from kombu.exceptions import KombuError
 # Tasks call the pipeline and deploy services; those send tasks by importing this module
 # inside the function that sends (the one cycle that forces a function-level import).
 from functions_ui.deploys import deliveries, doorbell, retention, services, sources, sweep
+from functions_ui.deploys.models import ACTIVE_DEPLOY_STATUSES, Deploy
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
 
     With once_within_s, a deploy is sent at most once in that many seconds (for the sweep).
     """
+    if not Deploy.objects.filter(pk=deploy_id, status__in=ACTIVE_DEPLOY_STATUSES).exists():
+        return True  # finished already (say, run in place by the demo data): nothing to send
     try:
         client = doorbell.broker_redis()
         if once_within_s:

@@ -285,3 +285,14 @@ def test_deploy_fail_marks_only_unfinished_deploys(workspace):
     services.deploy_fail(deploy_id=deploy.pk, message="gave up")
     deploy.refresh_from_db()
     assert (deploy.status, deploy.message) == (DeployStatus.FAILED, "gave up")
+
+
+def test_a_finished_deploy_is_not_sent_to_the_broker(workspace, settings):
+    """The demo data deploys in place; its deploys must not wake a (not yet started) broker."""
+    from functions_ui.deploys.tasks import deploy_enqueue
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    function, _ = make_source(workspace=workspace)
+    deploy = deploy_now(function, latest(function))
+    assert deploy.status == DeployStatus.SUCCEEDED
+    assert deploy_enqueue(deploy.pk) is True
