@@ -196,12 +196,10 @@ def activity(*, function_ids: list[int], now: datetime, hours: int = 24) -> dict
         .values("function_id", "minute")
         .annotate(**{c: Sum(c) for c in OUTCOMES})
     )
-    found: dict[int, Activity] = {}
+    hourly: dict[int, list[int]] = defaultdict(lambda: [0] * hours)
+    errors: dict[int, int] = defaultdict(int)
     for row in rows:
-        entry = found.setdefault(row["function_id"], Activity([0] * hours, 0))
         index = int((row["minute"] - start) / timedelta(hours=1))
-        entry.hourly[index] += sum(row[c] for c in OUTCOMES if c != "retrying")
-        found[row["function_id"]] = Activity(
-            entry.hourly, entry.errors + row["failed"] + row["rejected"]
-        )
-    return found
+        hourly[row["function_id"]][index] += sum(row[c] for c in OUTCOMES if c != "retrying")
+        errors[row["function_id"]] += row["failed"] + row["rejected"]
+    return {pk: Activity(counts, errors[pk]) for pk, counts in hourly.items()}

@@ -310,6 +310,7 @@ def _instance(request: WorkspaceRequest, instance_id: str, action: str = "functi
 
 
 def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra) -> dict:
+    """The whole instance page: its facts and every live part its kind has."""
     function = instance.function
     latest = latest_version(function=function)
     number = instance.version.number if instance.version else 0
@@ -321,30 +322,55 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "settings_rows": selectors.instance_settings_rows(instance=instance),
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
-        "errors_list": selectors.error_list(instance=instance),
-        "retrying": selectors.retrying_count(instance=instance),
-        **_metrics_context(request, instance),
         **extra,
     }
+    for part in INSTANCE_PARTS[type(instance)]:
+        context.update(_part_context(request, instance, part))
     if isinstance(instance, SourceInstance):
         context["webhook_url"] = webhook_url(request, instance)
-        context["events"] = selectors.source_event_list(instance=instance)
-        status = request.GET.get("status", "")
-        context["request_status"] = status if status in selectors.REQUEST_FILTERS else ""
-        context["request_search"] = request.GET.get("q", "")[:32]
-        context["requests"] = selectors.request_list(
-            instance=instance, search=context["request_search"], status=status
-        )
         context["connected"] = list(instance.destinations.select_related("function"))
     elif isinstance(instance, DestinationInstance):
-        status = request.GET.get("status", "")
-        context["delivery_status"] = status if status in selectors.DELIVERY_FILTERS else ""
-        context["counts"] = selectors.delivery_counts(destination=instance)
-        context["deliveries"] = selectors.delivery_list(destination=instance, status=status)
         context["connected"] = list(instance.sources.select_related("function"))
         context["insert"] = InsertInstance.objects.filter(destination=instance).first()
         context["source_choices"] = selectors.source_choices(workspace=request.workspace)
     return context
+
+
+# The live parts of each kind's page; each polls for itself and is built alone when it does.
+INSTANCE_PARTS: dict[type, tuple[str, ...]] = {
+    SourceInstance: ("metrics", "requests", "events", "errors"),
+    DestinationInstance: ("metrics", "delivery", "errors"),
+    InsertInstance: ("metrics", "errors"),
+}
+
+
+def _part_context(request: WorkspaceRequest, instance: InstanceBase, part: str) -> dict:
+    """What one live part of the instance page shows (nothing of the other parts)."""
+    status = request.GET.get("status", "")
+    if part == "metrics":
+        return _metrics_context(request, instance)
+    if part == "errors":
+        return {
+            "errors_list": selectors.error_list(instance=instance),
+            "retrying": selectors.retrying_count(instance=instance),
+        }
+    if part == "events":
+        assert isinstance(instance, SourceInstance)
+        return {"events": selectors.source_event_list(instance=instance)}
+    if part == "requests":
+        assert isinstance(instance, SourceInstance)
+        search = request.GET.get("q", "")[:32]
+        return {
+            "request_status": status if status in selectors.REQUEST_FILTERS else "",
+            "request_search": search,
+            "requests": selectors.request_list(instance=instance, search=search, status=status),
+        }
+    assert isinstance(instance, DestinationInstance)
+    return {
+        "delivery_status": status if status in selectors.DELIVERY_FILTERS else "",
+        "counts": selectors.delivery_counts(destination=instance),
+        "deliveries": selectors.delivery_list(destination=instance, status=status),
+    }
 
 
 # Time ranges of the metrics card, and the bucket each is drawn in.
@@ -393,11 +419,12 @@ def webhook_url(request: WorkspaceRequest, instance: SourceInstance) -> str:
 def instance_detail(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
     """An instance: its version, webhook URL, settings, event log or deliveries, errors."""
     instance = _instance(request, instance_id)
-    context = _instance_context(request, instance)
-    parts = ("events", "delivery", "errors", "requests", "metrics")
-    if request.htmx and request.GET.get("part") in parts:
-        return render(request, f"deploys/_instance_{request.GET['part']}.html", context)
-    return render(request, "deploys/instance_detail.html", context)
+    part = request.GET.get("part")
+    if request.htmx and part in INSTANCE_PARTS[type(instance)]:
+        # A live part polling: build that part only, not the whole page.
+        context = {"instance": instance, **_part_context(request, instance, part)}
+        return render(request, f"deploys/_instance_{part}.html", context)
+    return render(request, "deploys/instance_detail.html", _instance_context(request, instance))
 
 
 def _after_change(request: WorkspaceRequest, instance: InstanceBase, message: str) -> HttpResponse:

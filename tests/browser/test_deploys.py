@@ -135,8 +135,7 @@ def test_a_rollback_is_confirmed_and_every_label_follows_without_a_reload(
     workspace,
     start_worker,  # noqa: F811  (the fixture imported above)
 ):
-    from functions_ui.deploys import services
-    from tests.deploys.helpers import SOURCE_CODE
+    from tests.deploys.helpers import SOURCE_CODE, deploy_now
     from versioning.services import version_save
 
     start_worker()
@@ -146,9 +145,7 @@ def test_a_rollback_is_confirmed_and_every_label_follows_without_a_reload(
     v2 = version_save(
         function=function, user=None, code=SOURCE_CODE + "// v2", base_version_id=None
     )
-    services.deploy_execute(
-        deploy_id=services.deploy_start(function=function, version=v2, user=None).pk
-    )
+    deploy_now(function, v2)
     wait_for_worker()
     log_in("owner")
 

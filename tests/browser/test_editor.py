@@ -29,6 +29,18 @@ def replace_code(page, code):
     page.keyboard.insert_text(code)
 
 
+def open_editor(page, log_in, resource_type=ResourceType.INSERT_DESTINATION, **function_fields):
+    """Sign in as a Functions Admin of a new workspace and open a new function's editor."""
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(
+        workspace=workspace, display_name="Enricher", resource_type=resource_type, **function_fields
+    )
+    log_in(user.username)
+    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    return function
+
+
 def test_edit_add_a_setting_run_and_save(page, log_in, screenshot):
     workspace = make_workspace(slug="acme", name="Acme Inc.")
     user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
@@ -189,13 +201,7 @@ def test_a_source_gets_its_test_url_on_request_and_a_captured_webhook_fills_the_
 def test_the_version_note_goes_with_its_save_and_the_event_box_stays_an_editor(
     page, log_in, screenshot
 ):
-    workspace = make_workspace(slug="acme", name="Acme Inc.")
-    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
-    function = make_function(
-        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
-    )
-    log_in(user.username)
-    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    function = open_editor(page, log_in)
     expect(page.locator(".editor-main .cm-editor")).to_be_visible()
 
     replace_code(page, CODE)
@@ -221,13 +227,7 @@ def test_the_version_note_goes_with_its_save_and_the_event_box_stays_an_editor(
 def test_a_save_conflict_offers_keep_mine_load_theirs_and_close(page, log_in, screenshot):
     from versioning.services import version_save
 
-    workspace = make_workspace(slug="acme", name="Acme Inc.")
-    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
-    function = make_function(
-        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
-    )
-    log_in(user.username)
-    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    function = open_editor(page, log_in)
     expect(page.locator(".editor-main .cm-editor")).to_be_visible()
     theirs = CODE + "\n// theirs\n"
     version_save(function=function, user=None, code=theirs, base_version_id=None)  # a colleague
@@ -251,13 +251,7 @@ def test_a_save_conflict_offers_keep_mine_load_theirs_and_close(page, log_in, sc
 
 
 def test_saving_code_that_cannot_run_marks_the_line(page, log_in, screenshot):
-    workspace = make_workspace(slug="acme", name="Acme Inc.")
-    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
-    function = make_function(
-        workspace=workspace, display_name="Enricher", resource_type=ResourceType.INSERT_DESTINATION
-    )
-    log_in(user.username)
-    page.goto(f"/w/acme/functions/{function.public_id}/edit/")
+    open_editor(page, log_in)
     expect(page.locator(".editor-main .cm-editor")).to_be_visible()
     replace_code(page, "async function onTrack(event) {\n  return event +;\n}\n")
     page.click("#save-button")

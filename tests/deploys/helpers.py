@@ -122,3 +122,13 @@ def run_source(instance, body, *, now=T0, **kwargs) -> SourceRun | None:
     request_id = post(instance, body, now=now, **kwargs)
     drain_sources(instance.function.workspace_id, now=now)
     return SourceRun.objects.filter(request_id=request_id).first()
+
+
+def deploy_now(function, version, instance_ids=None):
+    """Start a deploy and run it in place, as its Celery task would."""
+    from functions_ui.deploys import services
+
+    deploy = services.deploy_start(
+        function=function, version=version, user=None, instance_ids=instance_ids
+    )
+    return services.deploy_execute(deploy_id=deploy.pk)

@@ -8,6 +8,7 @@ from functions_ui.deploys import instances, services
 from functions_ui.deploys.models import Deploy, DeployStatus
 from tests.deploys.helpers import (
     SOURCE_CODE,
+    deploy_now,
     latest,
     make_destination,
     make_insert,
@@ -22,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def save(function, code):
     return version_save(function=function, user=None, code=code, base_version_id=None)
-
-
-def deploy_now(function, version, instance_ids=None, capture=None):
-    deploy = services.deploy_start(
-        function=function, version=version, user=None, instance_ids=instance_ids
-    )
-    return services.deploy_execute(deploy_id=deploy.pk)
 
 
 # Instances ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from functions_ui.permissions.models import Role
 from tests.deploys.helpers import (
     JSON,
     SOURCE_CODE,
+    deploy_now,
     drain_deliveries,
     drain_sources,
     latest,
@@ -369,15 +370,6 @@ def test_a_filtered_delivery_reads_as_a_reason_not_an_error(client, login_as, wo
     assert "u-9" in html  # who the event is about
 
 
-def _deploy_to(function, version, instance_ids=None):
-    from functions_ui.deploys import services
-
-    deploy = services.deploy_start(
-        function=function, version=version, user=None, instance_ids=instance_ids
-    )
-    return services.deploy_execute(deploy_id=deploy.pk)
-
-
 def test_every_deploy_label_comes_from_one_overview(client, login_as, workspace):
     """DEPLOYED is the newest successful deploy's version, and the page says where it runs."""
     from versioning.services import version_save
@@ -388,7 +380,7 @@ def test_every_deploy_label_comes_from_one_overview(client, login_as, workspace)
     staging.function = function
     staging.save(update_fields=["function"])
     v2 = version_save(function=function, user=None, code=SOURCE_CODE + "//2", base_version_id=None)
-    _deploy_to(function, v2, [shop.public_id])
+    deploy_now(function, v2, [shop.public_id])
     page = client.get(deploys_url(function)).content.decode()
     assert "DEPLOYED is <strong" in page and "v2</strong>, on 1 of 2 instances" in page
     assert "· 1 on v1" in page
@@ -412,7 +404,7 @@ def test_a_rollback_waits_for_its_confirmation(
     function, _ = make_source(workspace=workspace)
     v1 = latest(function)
     v2 = version_save(function=function, user=None, code=SOURCE_CODE + "//2", base_version_id=None)
-    _deploy_to(function, v2)
+    deploy_now(function, v2)
     form = {"version_id": v1.public_id, "target": "all"}
     asked = client.post(
         deploys_url(function, "deploys:deploy_create"), form, HTTP_HX_REQUEST="true"
@@ -507,3 +499,18 @@ def test_the_errors_card_says_when_runs_are_being_retried(client, login_as, work
     )
     assert "1 run failed and will be tried again: it appears here if it fails for good." in page
     assert "No errors yet." in page
+
+
+def test_a_polling_part_builds_only_itself(client, login_as, workspace):
+    """Each live list polls every few seconds: it must not rebuild the whole page each time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    run_source(source, {"event": "Order"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(instance_url(source), {"part": "events"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Order" in text_of(response)
+    sql = " ".join(q["sql"] for q in queries).lower()
+    assert "metricbucket" not in sql and "sourcerun" not in sql and "instanceerror" not in sql
