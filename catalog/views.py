@@ -20,6 +20,11 @@ from catalog.kinds import KINDS, KINDS_BY_SLUG
 from catalog.models import ResourceType
 from catalog.starters import default_code
 from functions_ui.deploys import metrics
+from functions_ui.deploys.selectors import (
+    InstancesHealth,
+    instances_health_of,
+    unhealthy_instances,
+)
 from functions_ui.permissions.policy import denied_reason, require
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning.selectors import version_labels_of
@@ -53,8 +58,14 @@ def function_list(request: WorkspaceRequest) -> HttpResponse:
     on_page = [function.pk for function in page.object_list]
     activity = metrics.activity(function_ids=on_page, now=timezone.now())
     labels = version_labels_of(function_ids=on_page)
+    instances = instances_health_of(function_ids=on_page)
     rows = [
-        (function, activity.get(function.pk), labels.get(function.pk, {}))
+        (
+            function,
+            activity.get(function.pk),
+            labels.get(function.pk, {}),
+            instances.get(function.pk, InstancesHealth()),
+        )
         for function in page.object_list
     ]
     counts = selectors.function_type_counts(
@@ -156,6 +167,7 @@ def function_detail(request: WorkspaceRequest, function_id: str) -> HttpResponse
         {
             "function": function,
             "function_settings": function.settings.all(),
+            "unhealthy": unhealthy_instances(workspace=request.workspace, function=function),
             "can_edit": request.access.can("function.edit", function),
             "can_delete": request.access.can("function.delete", function),
             "delete_denied_reason": denied_reason("function.delete"),

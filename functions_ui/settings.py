@@ -190,6 +190,8 @@ DELIVERY_BATCH_WINDOW_SECONDS = float(os.environ.get("DELIVERY_BATCH_WINDOW_SECO
 DELIVERY_RETENTION_DAYS = int(os.environ.get("DELIVERY_RETENTION_DAYS", "30"))
 # Per-minute metric rollups are kept longer than the raw runs they count.
 METRICS_RETENTION_DAYS = int(os.environ.get("METRICS_RETENTION_DAYS", "90"))
+# How many webhook requests, and how many deliveries, a paused instance holds for replay.
+HEALTH_HOLD_LIMIT = int(os.environ.get("HEALTH_HOLD_LIMIT", "10000"))
 # Periodic work runs under Celery beat: `make run` embeds it in its worker; production runs
 # one `celery -A functions_ui beat` process beside the workers.
 # The event pipeline (functions_ui/deploys): webhook requests and deliveries wait in the

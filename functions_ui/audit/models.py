@@ -23,6 +23,8 @@ class AuditAction(models.TextChoices):
     INSTANCE_CONNECT = "instance.connect", "Instance connected"
     INSTANCE_UPDATE = "instance.update", "Instance changed"
     INSTANCE_DELETE = "instance.delete", "Instance removed"
+    INSTANCE_HEALTH = "instance.health", "Instance health changed"
+    WORKSPACE_UPDATE = "workspace.update", "Workspace settings changed"
     ROLE_CHANGE = "role.change", "Roles changed"
     MEMBER_ADD = "member.add", "Member added"
     MEMBER_REMOVE = "member.remove", "Member removed"

@@ -41,6 +41,18 @@ class DeployStatus(models.TextChoices):
 ACTIVE_DEPLOY_STATUSES = (DeployStatus.QUEUED, DeployStatus.RUNNING)
 
 
+class Health(models.TextChoices):
+    """How an instance's recent runs went, as the health check judges them (health.py)."""
+
+    HEALTHY = "healthy", "Healthy"
+    DEGRADED = "degraded", "Degraded"
+    PAUSED = "paused", "Paused"
+
+
+# The claim that holds a paused instance's queued work: no worker claims it until resumed.
+HELD = "held"
+
+
 class InstanceBase(models.Model):
     """What every kind of instance has: a name, setting values and the version it runs."""
 
@@ -54,6 +66,15 @@ class InstanceBase(models.Model):
     # Sensitive values by setting name, each a catalog.secrets token: never plaintext here.
     secret_values = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
+    # Set by the health check from the error rate of recent runs; a paused instance's work is
+    # held (not run, not dropped) until a person resumes it. Inserts count against the
+    # destination they sit in front of, so their own health stays healthy.
+    health = models.CharField(max_length=16, choices=Health, default=Health.HEALTHY)
+    health_reason = models.TextField(blank=True, default="")
+    health_changed_at = models.DateTimeField(null=True, blank=True)
+    # Runs before this moment no longer count (set on resume: the runs that paused it are
+    # not held against it again).
+    health_counted_from = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

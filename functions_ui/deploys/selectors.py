@@ -15,6 +15,7 @@ from functions_ui.deploys.models import (
     Delivery,
     Deploy,
     DestinationInstance,
+    Health,
     InsertInstance,
     InstanceBase,
     InstanceError,
@@ -307,3 +308,49 @@ def error_list(*, instance: InstanceBase, limit: int = 100) -> list[InstanceErro
             destination_id=instance.destination_id, stage="insert"
         )
     return list(errors.order_by("-id")[:limit])
+
+
+def unhealthy_instances(
+    *, workspace: Workspace, function: Function | None = None
+) -> list[InstanceBase]:
+    """The workspace's (or one function's) degraded and paused instances, paused first."""
+    found: list[InstanceBase] = []
+    for model in (SourceInstance, DestinationInstance):
+        instances = model.objects.filter(function__workspace=workspace).exclude(
+            health=Health.HEALTHY
+        )
+        if function is not None:
+            instances = instances.filter(function=function)
+        found += instances.select_related("function")
+    return sorted(found, key=lambda i: (i.health != Health.PAUSED, i.name))
+
+
+@dataclass(frozen=True)
+class InstancesHealth:
+    """How many instances a function has, and how many are degraded or paused."""
+
+    count: int = 0
+    degraded: int = 0
+    paused: int = 0
+
+
+def instances_health_of(*, function_ids: list[int]) -> dict[int, InstancesHealth]:
+    """Each function's instance count and health, for the catalog (one query per kind)."""
+    counted: dict[int, dict[str, int]] = {}
+    for kind in KINDS:
+        rows = (
+            kind.instance_model.objects.filter(function_id__in=function_ids)
+            .values("function_id", "health")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts = counted.setdefault(row["function_id"], {})
+            counts[row["health"]] = counts.get(row["health"], 0) + row["n"]
+    return {
+        pk: InstancesHealth(
+            count=sum(counts.values()),
+            degraded=counts.get(Health.DEGRADED, 0),
+            paused=counts.get(Health.PAUSED, 0),
+        )
+        for pk, counts in counted.items()
+    }

@@ -22,11 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.secrets import decrypt_value
-from functions_ui.deploys import claims, deliveries, doorbell, metrics, runs
+from functions_ui.deploys import claims, deliveries, doorbell, health, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import (
+    HELD,
     Delivery,
     DestinationInstance,
+    Health,
     RunStatus,
     SourceEvent,
     SourceInstance,
@@ -247,6 +249,8 @@ def _fan_out(
     }
     window = timedelta(seconds=settings.DELIVERY_BATCH_WINDOW_SECONDS)
     batched = {pk for pk, d in destinations.items() if runs.uses_batches(d)}
+    paused = [pk for pk, d in destinations.items() if d.health == Health.PAUSED]
+    room = health.hold_room(instance_ids=paused, model=DestinationInstance) if paused else {}
     key = uuid.uuid4().hex
     lease = claims.lease_end(now)
     made = []
@@ -254,22 +258,42 @@ def _fan_out(
         for destination_id in by_source.get(event.instance_id, []):
             if destination_id not in destinations:
                 continue
-            waits = destination_id in batched
-            made.append(
-                Delivery(
-                    destination=destinations[destination_id],
-                    event=event,
-                    workspace_id=destinations[destination_id].function.workspace_id,
-                    created_at=now,
-                    # onBatch destinations wait for a full batch or the end of the window.
-                    available_at=now + window if waits else now,
-                    status=RunStatus.QUEUED if waits else RunStatus.RUNNING,
-                    claim="" if waits else key,
-                    lease_until=None if waits else lease,
-                    last_attempt_at=None if waits else now,
-                )
+            destination = destinations[destination_id]
+            delivery = Delivery(
+                destination=destination,
+                event=event,
+                workspace_id=destination.function.workspace_id,
+                created_at=now,
             )
+            if destination_id in room:
+                _held_or_refused(delivery, room, now)
+            elif destination_id in batched:
+                # onBatch destinations wait for a full batch or the end of the window.
+                delivery.available_at = now + window
+                delivery.status = RunStatus.QUEUED
+            else:
+                delivery.available_at = now
+                delivery.status = RunStatus.RUNNING
+                delivery.claim = key
+                delivery.lease_until = lease
+                delivery.last_attempt_at = now
+            made.append(delivery)
     Delivery.objects.bulk_create(made)
+    errors_store(
+        [
+            error_row(
+                destination=d.destination,
+                category=d.category,
+                error=d.error,
+                logs=[],
+                stage="",
+                event_type=d.event.type,
+                attempts=0,
+            )
+            for d in made
+            if d.status == RunStatus.FAILED
+        ]
+    )
     size = settings.DELIVERY_BATCH_SIZE
     for destination_id in batched:
         waiting = Delivery.objects.filter(
@@ -283,7 +307,28 @@ def _fan_out(
         if len(ids) >= size:
             # Full batches go now; the rest wait for more events or the window's end.
             Delivery.objects.filter(pk__in=ids[: len(ids) // size * size]).update(available_at=now)
-    for workspace_id in {d.workspace_id for d in made if not d.claim}:
+    # Batch waits are rung for; held and refused deliveries are not.
+    to_ring = {d.workspace_id for d in made if not d.claim and d.status == RunStatus.QUEUED}
+    for workspace_id in to_ring:
         transaction.on_commit(partial(doorbell.ring, "deliveries", workspace_id))
-    mine = [d for d in made if d.claim]
+    mine = [d for d in made if d.claim == key]
     return (key, mine) if mine else None
+
+
+def _held_or_refused(delivery: Delivery, room: dict[int, int], now: datetime) -> None:
+    """A paused destination's delivery waits held while there is room, else fails, saying why."""
+    delivery.available_at = now
+    if room[delivery.destination_id] > 0:
+        room[delivery.destination_id] -= 1
+        delivery.status = RunStatus.QUEUED
+        delivery.claim = HELD
+        return
+    delivery.status = RunStatus.FAILED
+    delivery.category = "Paused"
+    delivery.error = {
+        "name": "HoldLimitReached",
+        "message": (
+            f"The destination was paused and already held {settings.HEALTH_HOLD_LIMIT} events."
+        ),
+    }
+    delivery.finished_at = now

@@ -16,10 +16,11 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from catalog.models import Function, FunctionSetting, SettingType
 from catalog.selectors import function_get_for_user
-from functions_ui.deploys import instances, metrics, selectors, services
+from functions_ui.deploys import health, instances, metrics, selectors, services
 from functions_ui.deploys.models import (
     OUTCOMES,
     DestinationInstance,
+    Health,
     InsertInstance,
     InstanceBase,
     SourceInstance,
@@ -322,6 +323,8 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "settings_rows": selectors.instance_settings_rows(instance=instance),
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
+        "held": health.held_count(instance=instance) if instance.health == Health.PAUSED else 0,
+        "hold_limit": settings.HEALTH_HOLD_LIMIT,
         **extra,
     }
     for part in INSTANCE_PARTS[type(instance)]:
@@ -465,6 +468,20 @@ def instance_enable(request: WorkspaceRequest, instance_id: str) -> HttpResponse
     enabled = request.POST.get("enabled") == "on"
     instances.instance_set_enabled(instance=instance, enabled=enabled)
     return _after_change(request, instance, "Enabled." if enabled else "Disabled.")
+
+
+@require_POST
+@workspace_view
+def instance_resume(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
+    """Resume a paused instance: what it held runs now."""
+    instance = _instance(request, instance_id, "instance.connect")
+    if instance.health != Health.PAUSED:
+        return _after_change(request, instance, "The instance is not paused.")
+    released = health.instance_resume(instance=instance, user=request.user)
+    noun = "request" if isinstance(instance, SourceInstance) else "event"
+    return _after_change(
+        request, instance, f"Resumed: {released} held {noun}{'s' if released != 1 else ''} run now."
+    )
 
 
 @require_POST

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from functions_ui.deploys.intake import webhook_accept
+from functions_ui.deploys.intake import HoldLimitReached, webhook_accept
 from functions_ui.runtime.requests import WebhookRefused, read_webhook
 
 # Webhook intake -----------------------------------------------------------------------------
@@ -29,15 +29,17 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
         request_id = webhook_accept(
             token=token, body=incoming.body, headers=incoming.headers, query=incoming.query
         )
+    except HoldLimitReached:
+        return _busy("This source is paused and holds as many requests as it may: try again later.")
     except DatabaseError:
-        return _busy()
+        return _busy("Busy: try again later.")
     if request_id is None:
         return JsonResponse({"error": "Unknown webhook."}, status=404)
     return JsonResponse({"status": "queued", "requestId": request_id})
 
 
-def _busy() -> HttpResponse:
-    """The database cannot take the request now: nothing was stored, the sender tries again."""
-    response = JsonResponse({"error": "Busy: try again later."}, status=503)
+def _busy(message: str) -> HttpResponse:
+    """The request cannot be taken now: nothing was stored, the sender tries again."""
+    response = JsonResponse({"error": message}, status=503)
     response["Retry-After"] = str(settings.DEPLOYS_WEBHOOK_RETRY_AFTER)
     return response

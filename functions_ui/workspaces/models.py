@@ -13,6 +13,13 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The health check of deployed instances (functions_ui/deploys/health.py): an instance
+    # whose error rate over the window reaches the first threshold is degraded, the second
+    # paused (0 never pauses); fewer runs than the minimum in the window prove nothing.
+    health_window_minutes = models.PositiveSmallIntegerField(default=5)
+    health_min_runs = models.PositiveIntegerField(default=20)
+    health_degraded_percent = models.PositiveSmallIntegerField(default=25)
+    health_pause_percent = models.PositiveSmallIntegerField(default=75)
 
     class Meta:
         ordering = ["name"]

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from functions_ui.permissions.models import RoleGrant
 from functions_ui.workspaces.models import Membership, Workspace
 
@@ -26,3 +28,33 @@ def membership_grant(*, workspace: Workspace, user: User, roles: Iterable[str]) 
     for role in roles:
         RoleGrant.objects.get_or_create(membership=membership, role=role)
     return membership
+
+
+HEALTH_FIELDS = (
+    "health_window_minutes",
+    "health_min_runs",
+    "health_degraded_percent",
+    "health_pause_percent",
+)
+
+
+@transaction.atomic
+def workspace_health_update(*, workspace: Workspace, user: User, values: dict[str, int]) -> None:
+    """Change the thresholds of the instances' health check; audited with old and new values."""
+    changes = {
+        name: {"from": getattr(workspace, name), "to": values[name]}
+        for name in HEALTH_FIELDS
+        if getattr(workspace, name) != values[name]
+    }
+    if not changes:
+        return
+    for name in changes:
+        setattr(workspace, name, values[name])
+    workspace.save(update_fields=list(changes))
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.WORKSPACE_UPDATE,
+        user=user,
+        target=workspace,
+        details={"health_check": changes},
+    )

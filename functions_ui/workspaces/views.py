@@ -1,13 +1,18 @@
-"""Pick a workspace."""
+"""Pick a workspace; workspace settings."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from functions_ui.workspaces.decorators import WorkspaceRequest
+from functions_ui.deploys.selectors import unhealthy_instances
+from functions_ui.permissions.policy import require
+from functions_ui.workspaces import services
+from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
+from functions_ui.workspaces.forms import HealthSettingsForm
 from functions_ui.workspaces.selectors import workspaces_for_user
 
 
@@ -18,3 +23,22 @@ def workspace_pick(request: WorkspaceRequest) -> HttpResponse:
     if len(workspaces) == 1 and "all" not in request.GET:
         return redirect(workspaces[0])
     return render(request, "workspaces/pick.html", {"workspaces": workspaces})
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view
+def health_settings(request: WorkspaceRequest) -> HttpResponse:
+    """The thresholds of the health check of the workspace's deployed instances."""
+    require(request.access, "workspace.manage")
+    workspace = request.workspace
+    initial = {name: getattr(workspace, name) for name in services.HEALTH_FIELDS}
+    form = HealthSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.workspace_health_update(
+            workspace=workspace, user=request.user, values=form.cleaned_data
+        )
+        messages.success(request, "Health check saved.")
+        return redirect("workspaces:health", workspace_slug=workspace.slug)
+    context = {"form": form, "unhealthy": unhealthy_instances(workspace=workspace)}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "workspaces/health_settings.html", context, status=status)

@@ -380,6 +380,17 @@ TABLE: dict[str, Entry] = {
     "api_tokens:revoke": web(
         lambda w: {**ws(w), "token_id": w.api_token.pk}, NOT_ALLOWED, OWNER_ONLY_302
     ),
+    "workspaces:health": web(
+        ws,
+        OWNER_ONLY,
+        OWNER_ONLY_302,
+        data=lambda w: {
+            "health_window_minutes": 5,
+            "health_min_runs": 20,
+            "health_degraded_percent": 30,
+            "health_pause_percent": 80,
+        },
+    ),
     "api:openapi": web(no_kwargs, every(200), NOT_ALLOWED),
     "api:docs": web(no_kwargs, every(200), NOT_ALLOWED),
     # Deploys and instances -------------------------------------------------------------------
@@ -410,6 +421,7 @@ TABLE: dict[str, Entry] = {
         data=lambda w: {"sources": [w.source_instance.public_id]},
     ),
     "deploys:instance_delete": web(instance_kw, NOT_ALLOWED, CONNECT),
+    "deploys:instance_resume": web(instance_kw, NOT_ALLOWED, CONNECT),
     # A source instance's webhook: public, its token is the credential.
     "instance_webhook": web(
         lambda w: {"token": w.source_instance.webhook_token},
