@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from functions_ui.deploys import claims, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import Delivery, DestinationInstance, InsertInstance, RunStatus
 from functions_ui.deploys.retry import destination_policy
+from functions_ui.runtime.masking import secret_masker
 from functions_ui.runtime.types import STATUS_LABELS
 
 DELIVERY_FIELDS = (
@@ -32,6 +33,9 @@ DELIVERY_FIELDS = (
     "stage",
     "error",
     "logs",
+    "fetches",
+    "insert_output",
+    "attempt_log",
     "duration_ms",
     "version",
     "attempts",
@@ -44,6 +48,8 @@ DELIVERY_FIELDS = (
 )
 # Outcomes are written at least this often while a long batch runs.
 COMMIT_INTERVAL_S = 0.2
+# Console lines a delivery keeps of its last attempt.
+LOG_LINES_KEPT = 50
 
 
 @dataclass
@@ -54,6 +60,9 @@ class Outcome:
     error: dict[str, Any] | None = None
     logs: list = field(default_factory=list)
     duration_ms: float = 0.0
+    fetches: list = field(default_factory=list)
+    # The event as the insert function returned it, masked (None: no insert passed it on).
+    insert_output: Any = None
 
 
 class _Batch:
@@ -72,6 +81,13 @@ class _Batch:
         if key not in self.decrypted:
             self.decrypted[key] = runs.instance_settings(instance)
         return self.decrypted[key]
+
+    def shown(self, insert: InsertInstance | None, event: dict) -> dict | None:
+        """The insert function's output as the debugger may show it (its secrets masked)."""
+        if insert is None or insert.version is None:
+            return None
+        masker = secret_masker(self.settings_of(insert)[1])
+        return masker(event) if masker else event
 
     def done(self, delivery: Delivery, outcome: Outcome) -> None:
         self.pending.append((delivery, outcome))
@@ -185,7 +201,8 @@ def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[
         category="" if result.ok else result.category,
         stage="" if result.ok else "destination",
         error=result.error,
-        logs=[] if result.ok else result.logs,
+        logs=result.logs,
+        fetches=result.fetches,
         duration_ms=result.duration_ms,
     )
     return outcome, result.result
@@ -197,6 +214,7 @@ def _deliver_one(batch: _Batch, delivery: Delivery, insert: InsertInstance | Non
         assert event is not None  # the insert passed the event on
         payload = runs.single_payload(delivery.destination, event)
         outcome, _ = _destination_step(batch, delivery, payload)
+        outcome.insert_output = batch.shown(insert, event)
     batch.done(delivery, outcome)
 
 
@@ -212,16 +230,17 @@ def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance 
     if not going:
         return
     outcome, result = _destination_step(batch, going[0][0], [event for _, event in going])
-    for (delivery, _), each in zip(
+    for (delivery, event), each in zip(
         going, _batch_outcomes(outcome, result, len(going)), strict=True
     ):
+        each.insert_output = batch.shown(insert, event)
         batch.done(delivery, each)
 
 
 def _batch_outcomes(outcome: Outcome, result: Any, count: int) -> list[Outcome]:
     """Per-event outcomes of an onBatch run, including Segment's partial-failure answer."""
     if outcome.status != RunStatus.DELIVERED or not isinstance(result, list):
-        return [outcome] * count
+        return [replace(outcome) for _ in range(count)]
     outcomes = []
     for item in result[:count]:
         code = item.get("status", 200) if isinstance(item, dict) else 200
@@ -238,7 +257,7 @@ def _batch_outcomes(outcome: Outcome, result: Any, count: int) -> list[Outcome]:
                 error={"name": "BatchItemError", "message": message or f"status {code}"},
             )
         )
-    outcomes += [Outcome(status=RunStatus.DELIVERED)] * (count - len(outcomes))
+    outcomes += [Outcome(status=RunStatus.DELIVERED) for _ in range(count - len(outcomes))]
     return outcomes
 
 
@@ -271,7 +290,19 @@ def _record(
         delivery.category = outcome.category
         delivery.stage = outcome.stage
         delivery.error = outcome.error
-        delivery.logs = outcome.logs if status != RunStatus.DELIVERED else []
+        delivery.logs = outcome.logs[:LOG_LINES_KEPT]
+        delivery.fetches = outcome.fetches
+        delivery.insert_output = outcome.insert_output
+        delivery.attempt_log = [
+            *delivery.attempt_log,
+            {
+                "at": now.isoformat(),
+                "status": status,
+                "duration_ms": round(outcome.duration_ms, 3),
+                "error": str((outcome.error or {}).get("message", ""))[:200],
+                "stage": outcome.stage,
+            },
+        ]
         delivery.duration_ms = outcome.duration_ms
         delivery.version_id = delivery.destination.version_id
         delivery.attempts = attempt

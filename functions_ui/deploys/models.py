@@ -346,8 +346,14 @@ class Delivery(models.Model):
         "versioning.Version", null=True, on_delete=models.CASCADE, related_name="+"
     )
     error = models.JSONField(null=True, blank=True)
-    # Function logs are kept for failed runs only, as in Segment's Event Delivery.
+    # What the delivery debugger shows of the last attempt: the handler's console (the first
+    # LOG_LINES_KEPT lines) and outbound requests, and the event as the insert function
+    # returned it (None when no insert function passed it on), secrets masked.
     logs = models.JSONField(default=list, blank=True)
+    fetches = models.JSONField(default=list, blank=True)
+    insert_output = models.JSONField(null=True, blank=True)
+    # One entry per attempt: when, how it ended, how long it took, and why it failed.
+    attempt_log = models.JSONField(default=list, blank=True)
     duration_ms = models.FloatField(default=0.0)
     created_at = models.DateTimeField(default=timezone.now)
     first_attempt_at = models.DateTimeField(null=True, blank=True)

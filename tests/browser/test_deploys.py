@@ -226,3 +226,76 @@ def test_an_instance_s_metrics_are_charts_with_values_and_a_table(
     page.click("#instance-metrics .metric-table summary")
     expect(page.locator("#instance-metrics .metric-table tbody")).to_contain_text("9")
     screenshot("deploys-08-metrics")
+
+
+def test_a_paused_destination_is_seen_everywhere_and_resuming_delivers_what_it_held(
+    page, log_in, screenshot, workspace
+):
+    from django.utils import timezone
+
+    from functions_ui.deploys.health import health_evaluate
+    from functions_ui.deploys.models import Delivery, RunStatus
+    from tests.deploys.helpers import drain_deliveries, run_source
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, shop = make_source(workspace=workspace, name="Shop hooks")
+    rejecting = """
+async function onTrack(event, settings) {
+  if (event.properties.n < 0) throw new ValidationError('negative n');
+}
+"""
+    warehouse_fn, warehouse = make_destination(
+        workspace=workspace, sources=[shop], name="Warehouse", code=rejecting
+    )
+    now = timezone.now()
+    for n in range(25):
+        run_source(shop, {"event": "Refund", "n": -1 - n}, now=now)
+    health_evaluate(now=now)
+    for n in range(2):
+        run_source(shop, {"event": "Order", "n": n}, now=now)
+    log_in("owner")
+
+    page.goto(f"/w/{workspace.slug}/functions/")
+    expect(page.locator(".function-row", has_text=warehouse_fn.display_name)).to_contain_text(
+        "⏸ 1 paused"
+    )
+    screenshot("health-01-catalog")
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    banner = page.locator("#instance-health")
+    expect(banner).to_contain_text("Paused by the health check")
+    expect(banner).to_contain_text("100% of 25 runs failed")
+    expect(banner).to_contain_text("2 events held")
+    screenshot("health-02-instance-paused")
+
+    page.get_by_role("button", name="Resume and run held events").click()
+    expect(page.get_by_text("Resumed: 2 held events run now.")).to_be_visible()
+    expect(banner).to_have_count(0)
+    assert drain_deliveries(workspace.pk, now=timezone.now()) == 2
+    delivered = Delivery.objects.filter(destination=warehouse, status=RunStatus.DELIVERED)
+    assert delivered.count() == 2
+    page.goto(f"/w/{workspace.slug}/audit/")
+    expect(page.locator("body")).to_contain_text("Instance health changed")
+    screenshot("health-03-audit")
+
+
+def test_a_delivery_s_details_show_what_the_insert_changed(page, log_in, screenshot, workspace):
+    from tests.deploys.helpers import drain_deliveries, run_source
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, shop = make_source(workspace=workspace, name="Shop hooks")
+    _, warehouse = make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    make_insert(workspace=workspace, destination=warehouse)
+    run_source(shop, {"event": "Order Placed", "userId": "u-1"})
+    drain_deliveries(workspace.pk)
+    log_in("owner")
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    page.click("#event-delivery details.delivery-debug summary")
+    details = page.locator("#event-delivery details.delivery-debug[open]")
+    expect(details.locator(".insert-diff .diff-insert")).to_have_count(2)
+    expect(details.locator(".insert-diff .diff-insert").last).to_contain_text('"enriched": true')
+    expect(details.locator(".attempts-table")).to_contain_text("Delivered")
+    expect(page.locator("#event-delivery .live-paused")).to_be_visible()
+    details.scroll_into_view_if_needed()
+    screenshot("deploys-06-delivery-details")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from functions_ui.deploys import instances
 from functions_ui.deploys.intake import webhook_accept
 from functions_ui.deploys.models import (
     Delivery,
@@ -16,6 +17,7 @@ from functions_ui.deploys.models import (
 )
 from functions_ui.deploys.retention import delivery_records_trim
 from functions_ui.deploys.sweep import pipeline_sweep
+from functions_ui.runtime.masking import MASK
 from tests.deploys.helpers import (
     JSON,
     T0,
@@ -28,6 +30,7 @@ from tests.deploys.helpers import (
     run_source,
     save_code,
 )
+from tests.factories import make_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +221,14 @@ def test_delivery_runs_the_destination_with_its_deployed_version(workspace, pipe
     [delivery] = deliver_all(workspace)
     assert delivery.status == RunStatus.DELIVERED
     assert (delivery.version_id, delivery.attempts) == (destination.version_id, 1)
-    assert delivery.logs == []  # logs are kept for failed runs only
+    # The debugger keeps the handler's console, its secret masked, and the attempt's timing.
+    [line] = delivery.logs
+    assert line["message"].startswith("delivering A ")
+    assert "dest_secret_456" not in line["message"]
+    [attempt] = delivery.attempt_log
+    assert attempt["status"] == "delivered"
+    assert attempt["duration_ms"] == round(delivery.duration_ms, 3)
+    assert delivery.insert_output is None  # no insert function
     assert drain_deliveries(workspace.pk) == 0  # nothing is delivered twice
 
 
@@ -230,7 +240,27 @@ def test_insert_function_changes_the_event_before_the_destination(workspace, pip
     save_code(destination, code)
     make_insert(workspace=workspace, destination=destination)
     run_source(source, {"event": "A"})
-    assert deliver_all(workspace)[0].status == RunStatus.DELIVERED
+    [delivery] = deliver_all(workspace)
+    assert delivery.status == RunStatus.DELIVERED
+    # The debugger shows the event in and the event out of the insert function.
+    assert "enriched" not in delivery.event.payload["properties"]
+    assert delivery.insert_output["properties"]["enriched"] is True
+
+
+def test_the_insert_output_kept_for_the_debugger_masks_the_inserts_secrets(workspace, pipeline):
+    source, destination = pipeline
+    code = """async function onTrack(event, settings) {
+      event.context = { auth: settings.token };
+      return event;
+    }"""
+    function, insert = make_insert(workspace=workspace, destination=destination, code=code)
+    make_setting(function=function, name="token", sensitive=True)
+    instances.instance_settings_update(instance=insert, raw_settings={"token": "ins_secret_789"})
+    run_source(source, {"event": "A"})
+    [delivery] = deliver_all(workspace)
+    assert delivery.status == RunStatus.DELIVERED
+    assert delivery.insert_output["context"]["auth"] == MASK
+    assert "ins_secret_789" not in json.dumps(delivery.insert_output)
 
 
 def test_drop_event_filters_at_the_insert_function(workspace, pipeline):

@@ -514,3 +514,27 @@ def test_a_polling_part_builds_only_itself(client, login_as, workspace):
     assert response.status_code == 200 and "Order" in text_of(response)
     sql = " ".join(q["sql"] for q in queries).lower()
     assert "metricbucket" not in sql and "sourcerun" not in sql and "instanceerror" not in sql
+
+
+def test_a_delivery_opens_on_the_insert_change_the_console_and_each_attempt(
+    client, login_as, workspace
+):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    _, destination = make_destination(workspace=workspace, sources=[source])
+    make_insert(workspace=workspace, destination=destination)
+    run_source(source, {"event": "Order", "userId": "u-7"})
+    drain_deliveries(source.function.workspace_id)
+    response = client.get(instance_url(destination), {"part": "delivery"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    debug = html[html.index('<details class="delivery-debug">') :]
+    # The insert added `enriched` to the properties: that line, and the one before it (which
+    # gained a comma), are all that is marked.
+    assert debug.count('class="diff-row diff-insert"') == 2
+    assert debug.count('class="diff-row diff-delete"') == 1
+    text = text_of(debug)
+    assert "Insert function: event in → event out" in text
+    assert "added: " in text and "enriched" in text
+    assert "delivering Order" in text and "dest_secret_456" not in html
+    attempts = text[text.index("Attempts") :]
+    assert "1 " in attempts and "Delivered" in attempts and " ms" in attempts
