@@ -203,3 +203,30 @@ def activity(*, function_ids: list[int], now: datetime, hours: int = 24) -> dict
         hourly[row["function_id"]][index] += sum(row[c] for c in OUTCOMES if c != "retrying")
         errors[row["function_id"]] += row["failed"] + row["rejected"]
     return {pk: Activity(counts, errors[pk]) for pk, counts in hourly.items()}
+
+
+def totals(
+    *, instance_ids: list[str], start: datetime, end: datetime, span: str = "m"
+) -> dict[str, dict[str, int]]:
+    """Each instance's outcome counts over a range (one query): for the flow picture."""
+    rows = (
+        MetricBucket.objects.filter(
+            instance_id__in=instance_ids, span=span, minute__gte=start, minute__lt=end
+        )
+        .values("instance_id")
+        .annotate(**{c: Sum(c) for c in OUTCOMES})
+    )
+    found = {row["instance_id"]: {c: row[c] or 0 for c in OUTCOMES} for row in rows}
+    return {pk: found.get(pk, dict.fromkeys(OUTCOMES, 0)) for pk in instance_ids}
+
+
+# A chart stays readable with up to this many buckets (3 hours by the minute, 8 days by the hour).
+CHART_POINTS = 200
+
+
+def granularity_for(span: timedelta) -> str:
+    """The finest bucket that draws a range in at most CHART_POINTS points."""
+    for name in ("MINUTE", "HOUR", "DAY"):
+        if span / GRANULARITIES[name] <= CHART_POINTS:
+            return name
+    return "DAY"

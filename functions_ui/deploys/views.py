@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -384,15 +384,41 @@ METRIC_RANGES = {
 }
 
 
-def _metrics_context(request: WorkspaceRequest, instance: InstanceBase) -> dict[str, object]:
+def _metric_range(request: WorkspaceRequest) -> tuple[str, datetime, datetime, str]:
+    """The chosen range (a preset, or custom from `start` to `end`, UTC), and a problem."""
     key = request.GET.get("range", "24h")
-    key = key if key in METRIC_RANGES else "24h"
-    _, span, granularity = METRIC_RANGES[key]
     end = timezone.now()
+    if key == "custom":
+        try:
+            start = _utc(request.GET.get("start", ""))
+            chosen_end = _utc(request.GET.get("end", ""))
+        except ValueError:
+            return "24h", end - timedelta(days=1), end, "Give a start and an end, both dates."
+        if start >= chosen_end:
+            return "24h", end - timedelta(days=1), end, "The start must come before the end."
+        # No range is longer than the metrics are kept (nor its chart wider than a few
+        # hundred days).
+        longest = timedelta(days=settings.METRICS_RETENTION_DAYS)
+        return "custom", max(start, chosen_end - longest), chosen_end, ""
+    key = key if key in METRIC_RANGES else "24h"
+    return key, end - METRIC_RANGES[key][1], end, ""
+
+
+def _utc(value: str) -> datetime:
+    """An ISO 8601 date and time (a browser's datetime-local, read as UTC)."""
+    moment = datetime.fromisoformat(value.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _metrics_context(request: WorkspaceRequest, instance: InstanceBase) -> dict[str, object]:
+    key, start, end, range_problem = _metric_range(request)
+    granularity = (
+        METRIC_RANGES[key][2] if key in METRIC_RANGES else metrics.granularity_for(end - start)
+    )
     series = metrics.series(
         function=instance.function,
         instance_id=instance.public_id,
-        start=end - span,
+        start=start,
         end=end,
         granularity=granularity,
     )
@@ -402,13 +428,47 @@ def _metrics_context(request: WorkspaceRequest, instance: InstanceBase) -> dict[
     return {
         "metric_ranges": [(k, label) for k, (label, _, _) in METRIC_RANGES.items()],
         "metric_range": key,
+        "metric_start": start,
+        "metric_end": end,
+        "metric_range_problem": range_problem,
         "metric_granularity": granularity,
         "metric_series": series,
         "metric_series_id": f"metrics-{instance.public_id}",
         "metric_outcomes": [(name, name.capitalize()) for name in OUTCOMES],
         "metric_totals": totals,
         "metric_error_rate": f"{errors / runs:.1%}" if runs else "—",
+        "flow": _flow(instance, start, end),
     }
+
+
+def _flow(instance: InstanceBase, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """The paths events take through the instance: source → insert → destination, each stage
+    with its outcome counts over the range (a destination's include its insert's drops)."""
+    if isinstance(instance, SourceInstance):
+        sources = [instance]
+        destinations = list(instance.destinations.select_related("insert"))
+    elif isinstance(instance, DestinationInstance):
+        sources = list(instance.sources.all())
+        destinations = [instance]
+    else:
+        return []
+    counted = metrics.totals(
+        instance_ids=[i.public_id for i in (*sources, *destinations)], start=start, end=end
+    )
+    paths = []
+    for source in sources:
+        for destination in destinations:
+            insert = getattr(destination, "insert", None)
+            paths.append(
+                {
+                    "source": source,
+                    "source_counts": counted[source.public_id],
+                    "insert": insert if insert is not None and insert.enabled else None,
+                    "destination": destination,
+                    "counts": counted[destination.public_id],
+                }
+            )
+    return paths
 
 
 def webhook_url(request: WorkspaceRequest, instance: SourceInstance) -> str:

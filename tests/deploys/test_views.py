@@ -538,3 +538,43 @@ def test_a_delivery_opens_on_the_insert_change_the_console_and_each_attempt(
     assert "delivering Order" in text and "dest_secret_456" not in html
     attempts = text[text.index("Attempts") :]
     assert "1 " in attempts and "Delivered" in attempts and " ms" in attempts
+
+
+def test_the_flow_counts_each_stage_over_a_custom_range(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace, name="Shop hooks")
+    _, destination = make_destination(workspace=workspace, sources=[source], name="Warehouse")
+    make_insert(workspace=workspace, destination=destination)
+    for event in ("Order", "Drop me", "Order"):
+        run_source(source, {"event": event})
+    drain_deliveries(workspace.pk)
+    custom = {"part": "metrics", "range": "custom", "start": "2026-01-01T11:00"}
+    response = client.get(
+        instance_url(source), {**custom, "end": "2026-01-01T13:00"}, HTTP_HX_REQUEST="true"
+    )
+    text = text_of(response.content.decode())
+    assert "2026-01-01 11:00 to 2026-01-01 13:00 UTC, by the minute." in text
+    flow = text[text.index("Flow over this range") :]
+    assert "Source Shop hooks 3 requests ran" in flow
+    assert "Insert Enricher 1 dropped" in flow
+    assert "Destination Warehouse 2 delivered" in flow
+    # The same page for a range without those runs counts nothing.
+    response = client.get(
+        instance_url(destination),
+        {**custom, "start": "2026-02-01T00:00", "end": "2026-02-02T00:00"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Source Shop hooks 0 requests ran" in text_of(response.content.decode())
+
+
+def test_a_custom_range_that_ends_before_it_starts_says_so(client, login_as, workspace):
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    response = client.get(
+        instance_url(source),
+        {"part": "metrics", "range": "custom", "start": "2026-01-02T00:00", "end": "2026-01-01"},
+        HTTP_HX_REQUEST="true",
+    )
+    text = text_of(response.content.decode())
+    assert "The start must come before the end. Showing the last 24 hours." in text
+    assert "No destination is connected to this source" in text
