@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour, TruncMinute
 
 from catalog.models import Function
@@ -187,21 +187,34 @@ class Activity:
 
 def activity(*, function_ids: list[int], now: datetime, hours: int = 24) -> dict[int, Activity]:
     """The last `hours` of each function (all its instances), from the hour rollups: one query."""
+    rows = MetricBucket.objects.filter(function_id__in=function_ids)
+    return _hourly(rows, "function_id", now, hours)  # type: ignore[return-value]
+
+
+def instance_activity(
+    *, instance_ids: list[str], now: datetime, hours: int = 24
+) -> dict[str, Activity]:
+    """The same, per instance (by public id): the deploys page's sparklines."""
+    rows = MetricBucket.objects.filter(instance_id__in=instance_ids)
+    return _hourly(rows, "instance_id", now, hours)  # type: ignore[return-value]
+
+
+def _hourly(
+    rows: QuerySet[MetricBucket], key: str, now: datetime, hours: int
+) -> dict[int | str, Activity]:
     end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=hours)
-    rows = (
-        MetricBucket.objects.filter(
-            function_id__in=function_ids, span="h", minute__gte=start, minute__lt=end
-        )
-        .values("function_id", "minute")
+    sums = (
+        rows.filter(span="h", minute__gte=start, minute__lt=end)
+        .values(key, "minute")
         .annotate(**{c: Sum(c) for c in OUTCOMES})
     )
-    hourly: dict[int, list[int]] = defaultdict(lambda: [0] * hours)
-    errors: dict[int, int] = defaultdict(int)
-    for row in rows:
+    hourly: dict[int | str, list[int]] = defaultdict(lambda: [0] * hours)
+    errors: dict[int | str, int] = defaultdict(int)
+    for row in sums:
         index = int((row["minute"] - start) / timedelta(hours=1))
-        hourly[row["function_id"]][index] += sum(row[c] for c in OUTCOMES if c != "retrying")
-        errors[row["function_id"]] += row["failed"] + row["rejected"]
+        hourly[row[key]][index] += sum(row[c] for c in OUTCOMES if c != "retrying")
+        errors[row[key]] += row["failed"] + row["rejected"]
     return {pk: Activity(counts, errors[pk]) for pk, counts in hourly.items()}
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from catalog.kinds import KINDS, kind_of
 from catalog.models import Function, FunctionSetting
+from functions_ui.deploys import metrics
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
     Delivery,
@@ -39,6 +41,7 @@ class InstanceRow:
     instance: InstanceBase
     behind: int  # how many versions LATEST is ahead of the instance's version
     on_deployed: bool = False  # whether it runs the DEPLOYED version
+    activity: metrics.Activity | None = None  # its last 24 hours
 
 
 @dataclass(frozen=True)
@@ -99,18 +102,29 @@ def instance_names_by_version(
 
 
 def instance_rows(
-    *, function: Function, latest: Version | None, deployed: Version | None = None
+    *,
+    function: Function,
+    latest: Version | None,
+    deployed: Version | None = None,
+    with_activity: bool = False,
 ) -> list[InstanceRow]:
-    """The function's instances with how far each one's version is behind LATEST, and whether
-    it runs DEPLOYED."""
+    """The function's instances with how far each one's version is behind LATEST, whether it
+    runs DEPLOYED, and (with_activity) its last 24 hours."""
     rows = []
-    for instance in _instances(function):
+    instances = list(_instances(function))
+    activity = (
+        metrics.instance_activity(instance_ids=[i.public_id for i in instances], now=timezone.now())
+        if with_activity
+        else {}
+    )
+    for instance in instances:
         number = instance.version.number if instance.version else 0
         rows.append(
             InstanceRow(
                 instance,
                 max((latest.number if latest else 0) - number, 0),
                 deployed is not None and instance.version_id == deployed.pk,
+                activity.get(instance.public_id),
             )
         )
     return rows
@@ -133,7 +147,7 @@ def deploy_overview(*, function: Function) -> DeployOverview:
     and the deploys themselves."""
     latest = latest_version(function=function)
     deployed = deployed_version(function=function)
-    rows = instance_rows(function=function, latest=latest, deployed=deployed)
+    rows = instance_rows(function=function, latest=latest, deployed=deployed, with_activity=True)
     deploys = deploy_timeline(function=function)
     active = next((d for d in deploys if d.status in ACTIVE_DEPLOY_STATUSES), None)
     return DeployOverview(

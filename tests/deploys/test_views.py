@@ -5,6 +5,7 @@ import redis
 from django.urls import reverse
 
 from catalog.secrets import encrypt_value
+from functions_ui.deploys import instances
 from functions_ui.deploys.models import (
     Delivery,
     Deploy,
@@ -578,3 +579,22 @@ def test_a_custom_range_that_ends_before_it_starts_says_so(client, login_as, wor
     text = text_of(response.content.decode())
     assert "The start must come before the end. Showing the last 24 hours." in text
     assert "No destination is connected to this source" in text
+
+
+def test_the_deploys_page_draws_each_instance_s_last_day(client, login_as, workspace):
+    from django.utils import timezone
+
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    function, busy = make_source(workspace=workspace, name="Busy hooks")
+    quiet = instances.source_instance_create(
+        function=function, user=None, name="Quiet hooks", raw_settings={"apiKey": "k"}
+    )
+    for n in range(2):
+        run_source(busy, {"event": "Order", "n": n}, now=timezone.now())
+    html = client.get(reverse("deploys:function", args=[workspace.slug, function.public_id]))
+    rows = [text_of(row) for row in html.content.decode().split("<tr>")[2:]]
+    [busy_row] = [row for row in rows if "Busy hooks" in row]
+    [quiet_row] = [row for row in rows if "Quiet hooks" in row]
+    assert "2 events" in busy_row
+    assert "No events" in quiet_row
+    assert quiet.public_id in quiet_row
