@@ -114,10 +114,13 @@ def health_evaluate(*, now: datetime | None = None) -> dict[str, int]:
     """Judge every instance that ran in its window or is degraded; returns the changes made."""
     now = now or timezone.now()
     windows = _windows(now)
+    # Runs without an error leave a healthy instance healthy under any thresholds: only the
+    # others, and those degraded now, are loaded and judged.
+    erring = [pk for pk, minutes in windows.items() if any(w.errors for w in minutes.values())]
     changed = dict.fromkeys(Health.values, 0)
     for model in WATCHED:
         watched = model.objects.filter(
-            Q(public_id__in=list(windows)) | Q(health=Health.DEGRADED)
+            Q(public_id__in=erring) | Q(health=Health.DEGRADED)
         ).exclude(health=Health.PAUSED)
         for instance in watched.select_related("function__workspace").defer(
             "function__code", "setting_values", "secret_values"

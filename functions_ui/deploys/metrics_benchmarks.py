@@ -17,14 +17,22 @@ from django.utils import timezone
 from catalog.models import ResourceType
 from catalog.services import function_create
 from functions_ui.bench.rows import BenchRow
-from functions_ui.deploys import instances, metrics, selectors
-from functions_ui.deploys.models import MetricBucket, RunStatus, SourceRun
+from functions_ui.deploys import health, instances, metrics, selectors
+from functions_ui.deploys.models import (
+    Health,
+    MetricBucket,
+    RunStatus,
+    SourceInstance,
+    SourceRun,
+    new_instance_id,
+)
 from functions_ui.workspaces.models import Workspace
 
 AREA = "watching"
 EVENTS_PER_MINUTE = 100  # 7 days of minutes: about 1,000,000 events in the range
 REQUESTS = 100_000
 RUNS = 20
+WATCHED_INSTANCES = 1_000
 # The pipeline's machine CPU per event on PostgreSQL, as `make bench` measures it (7-9 ms).
 PIPELINE_CPU_MS_PER_EVENT = 7.0
 
@@ -45,6 +53,7 @@ def run() -> list[BenchRow]:
         *_chart_reads(function, instance.public_id),
         _rollup_writes(function, instance.public_id),
         *_request_list(instance),
+        _health_check(function),
     ]
 
 
@@ -197,3 +206,45 @@ def _request_list(instance) -> list[BenchRow]:
             searched <= 50,
         ),
     ]
+
+
+def _health_check(function) -> BenchRow:
+    """One health check (each sweep runs one) over many instances that ran in the window."""
+    created = SourceInstance.objects.bulk_create(
+        [
+            SourceInstance(
+                function=function, public_id=new_instance_id("src_"), name=f"Watched {n}"
+            )
+            for n in range(WATCHED_INSTANCES)
+        ]
+    )
+    now = timezone.now().replace(second=0, microsecond=0)
+    MetricBucket.objects.bulk_create(
+        [
+            MetricBucket(
+                function=function,
+                instance_id=instance.public_id,
+                minute=now - timedelta(minutes=back),
+                delivered=99,
+                failed=1,
+            )
+            for instance in created
+            for back in range(5)
+        ],
+        batch_size=2000,
+    )
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        changed = health.health_evaluate(now=now)
+        timings.append((time.perf_counter() - started) * 1000)
+    assert not changed[Health.DEGRADED] and not changed[Health.PAUSED]
+    took = statistics.median(timings)
+    return BenchRow(
+        AREA,
+        f"health check of {WATCHED_INSTANCES:,} instances that ran in the window, p50",
+        took,
+        "ms",
+        "<= 500",
+        took <= 500,
+    )
