@@ -119,9 +119,9 @@ def health_evaluate(*, now: datetime | None = None) -> dict[str, int]:
     erring = [pk for pk, minutes in windows.items() if any(w.errors for w in minutes.values())]
     changed = dict.fromkeys(Health.values, 0)
     for model in WATCHED:
-        watched = model.objects.filter(
-            Q(public_id__in=erring) | Q(health=Health.DEGRADED)
-        ).exclude(health=Health.PAUSED)
+        watched = model.objects.filter(Q(public_id__in=erring) | Q(health=Health.DEGRADED)).exclude(
+            health=Health.PAUSED
+        )
         for instance in watched.select_related("function__workspace").defer(
             "function__code", "setting_values", "secret_values"
         ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -246,11 +247,19 @@ REQUEST_FILTERS = {
 
 
 def request_list(
-    *, instance: SourceInstance, search: str = "", status: str = "", limit: int = 50
+    *,
+    instance: SourceInstance,
+    search: str = "",
+    status: str = "",
+    before: datetime | None = None,
+    limit: int = 50,
 ) -> list[SourceRun]:
     """The source's webhook requests, newest first, with what each one emitted and where that
-    went (a constant number of queries). `search` finds a request id (what the sender got)."""
+    went (a constant number of queries). `search` finds a request id (what the sender got);
+    `before` shows those received before a moment."""
     runs = SourceRun.objects.filter(instance=instance).select_related("version")
+    if before is not None:
+        runs = runs.filter(received_at__lt=before)
     if search.strip():
         runs = runs.filter(request_id__startswith=search.strip().lower()[:32])
     if status in REQUEST_FILTERS:

@@ -363,10 +363,17 @@ def _part_context(request: WorkspaceRequest, instance: InstanceBase, part: str) 
     if part == "requests":
         assert isinstance(instance, SourceInstance)
         search = request.GET.get("q", "")[:32]
+        try:
+            before = _utc(request.GET["before"]) if request.GET.get("before") else None
+        except ValueError:
+            before = None
         return {
             "request_status": status if status in selectors.REQUEST_FILTERS else "",
             "request_search": search,
-            "requests": selectors.request_list(instance=instance, search=search, status=status),
+            "request_before": before,
+            "requests": selectors.request_list(
+                instance=instance, search=search, status=status, before=before
+            ),
         }
     assert isinstance(instance, DestinationInstance)
     return {

@@ -17,6 +17,7 @@ from functions_ui.permissions.models import Role
 from tests.deploys.helpers import (
     JSON,
     SOURCE_CODE,
+    T0,
     deploy_now,
     drain_deliveries,
     drain_sources,
@@ -598,3 +599,22 @@ def test_the_deploys_page_draws_each_instance_s_last_day(client, login_as, works
     assert "2 events" in busy_row
     assert "No events" in quiet_row
     assert quiet.public_id in quiet_row
+
+
+def test_the_request_debugger_goes_back_in_time(client, login_as, workspace):
+    from datetime import timedelta
+
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    _, source = make_source(workspace=workspace)
+    early = run_source(source, {"event": "Early"}, now=T0)
+    late = run_source(source, {"event": "Late"}, now=T0 + timedelta(hours=2))
+
+    def ids(**query) -> list[str]:
+        html = client.get(
+            instance_url(source), {"part": "requests", **query}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+        return [r.request_id for r in (early, late) if r.request_id in html]
+
+    assert ids() == [early.request_id, late.request_id]
+    assert ids(before="2026-01-01T13:00") == [early.request_id]
+    assert ids(before="not a date") == [early.request_id, late.request_id]
