@@ -258,7 +258,7 @@ async function onTrack(event, settings) {
 
     page.goto(f"/w/{workspace.slug}/functions/")
     expect(page.locator(".function-row", has_text=warehouse_fn.display_name)).to_contain_text(
-        "⏸ 1 paused"
+        "‖ 1 paused"
     )
     screenshot("health-01-catalog")
     page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")

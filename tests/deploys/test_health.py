@@ -243,6 +243,6 @@ def test_the_catalog_and_the_function_page_show_paused_instances(workspace, logi
     health.health_evaluate(now=T0)
     login_as(Role.FUNCTIONS_READ_ONLY)
     catalog = client.get(f"/w/{workspace.slug}/functions/").content.decode()
-    assert "⏸ 1 paused" in catalog
+    assert "‖ 1 paused" in catalog
     detail = client.get(function.get_absolute_url()).content.decode()
     assert "100% of 30 runs failed" in detail
