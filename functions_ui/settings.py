@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "functions_ui.devserver",
     "functions_ui.runtime",
     "functions_ui.editor",
+    "functions_ui.suites",
     "functions_ui.bench",
     "catalog",
     "versioning",

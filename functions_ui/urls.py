@@ -27,6 +27,10 @@ urlpatterns = [
         "w/<slug:workspace_slug>/functions/<str:function_id>/edit/",
         include("functions_ui.editor.urls"),
     ),
+    path(
+        "w/<slug:workspace_slug>/functions/<str:function_id>/",
+        include("functions_ui.suites.urls"),
+    ),
     path("w/<slug:workspace_slug>/members/", include("functions_ui.permissions.urls")),
     path("w/<slug:workspace_slug>/audit/", include("functions_ui.audit.urls")),
     # The public API: token-authenticated JSON, every answer in Segment's envelope.

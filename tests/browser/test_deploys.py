@@ -84,7 +84,9 @@ def test_save_and_deploy_then_a_webhook_event_reaches_the_destination(
     page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
     delivered = page.locator("#event-delivery [data-count=delivered]")
     expect(delivered).to_have_text(re.compile(r"^1$"), timeout=15_000)
-    expect(page.locator("#event-delivery .run-delivered")).to_be_visible()
+    expect(
+        page.locator("#event-delivery .delivery-table > tbody > tr .run-delivered").first
+    ).to_be_visible()
     screenshot("deploys-05-destination-delivery")
 
 
@@ -104,7 +106,7 @@ def test_an_open_delivery_stays_open_while_new_ones_arrive(page, log_in, screens
     log_in("owner")
     page.clock.install()
     page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
-    rows = page.locator("#event-delivery tbody tr")
+    rows = page.locator("#event-delivery .delivery-table > tbody > tr")
     expect(rows).to_have_count(1)
     page.click("#event-delivery details.event-json summary")
     opened = page.locator("#event-delivery details.event-json[open]")

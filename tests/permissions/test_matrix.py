@@ -367,6 +367,9 @@ TABLE: dict[str, Entry] = {
     "editor:payload_delete": web(payload_kw, NOT_ALLOWED, EDIT_200),
     "editor:capture_poll": web(fn, row("204 204 403 403 404 404 login"), NOT_ALLOWED),
     "editor:test_webhook_create": web(src_fn, NOT_ALLOWED, EDIT_200),
+    # Behaviour of versions (runs code in the sandbox, fetch mocked) --------------------------
+    "suites:behaviour": web(fn, READ, NOT_ALLOWED),
+    "suites:behaviour_draft": web(fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}),
     # Members and audit trail: owners only ---------------------------------------------------
     "members:list": web(ws, OWNER_ONLY, NOT_ALLOWED),
     "members:add": web(ws, NOT_ALLOWED, OWNER_ONLY_302, data=lambda w: {"username": "newcomer"}),

@@ -9,7 +9,6 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from versioning.diffing import DiffOptions, compute_diff, unified_rows
 from versioning.highlighting import highlight_lines
 
 register = template.Library()
@@ -30,21 +29,6 @@ def highlighted_body(body: str) -> SafeString:
         return highlighted_json(json.loads(body))
     except ValueError:
         return mark_safe("\n".join(highlight_lines(body)))  # noqa: S308
-
-
-# An event is short: its whole text is shown around the changes, nothing folded away.
-_WHOLE_EVENT = DiffOptions(context_lines=100_000)
-
-
-@register.inclusion_tag("deploys/_insert_diff.html")
-def insert_diff(event_in: Any, event_out: Any) -> dict[str, Any]:
-    """The insert function's change to an event, as a unified diff of their indented JSON."""
-    before = json.dumps(event_in, indent=2, ensure_ascii=False, default=str)
-    after = json.dumps(event_out, indent=2, ensure_ascii=False, default=str)
-    diff = compute_diff(before, after, _WHOLE_EVENT)
-    rows = unified_rows(diff)
-    changed = sum(1 for row in rows if getattr(row, "kind", "equal") != "equal")
-    return {"rows": rows, "changed": changed}
 
 
 @register.filter

@@ -26,6 +26,12 @@ const USER_FILE = 'function.js';
 const MAX_FETCHES = 200;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 20;
+// What a fetch trace keeps of each outbound request: its headers (credential ones by name only,
+// as the webhook reader does on the Python side) and the start of its body.
+const TRACE_BODY_CHARS = 1024;
+const CREDENTIAL_HEADERS = new Set([
+  'authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-auth-token', 'x-access-token', 'cookie',
+]);
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_ENVS = Math.max(1, Number(config.maxEnvs) || 16);
 const MEMORY_MB = Math.max(8, Number(config.memoryMb) || 128);
@@ -263,9 +269,25 @@ function retire(env) {
 }
 
 // ---- fetch (performed here, under the address policy) --------------------------------------------
+function traceHeaders(headers) {
+  const shown = {};
+  for (const [k, v] of Array.isArray(headers) ? headers : []) {
+    const key = String(k).toLowerCase();
+    shown[key] = CREDENTIAL_HEADERS.has(key) ? '••••' : String(v);
+  }
+  return shown;
+}
+
+function traceBody(base64) {
+  const text = Buffer.from(base64, 'base64').toString('utf8');
+  return text.length > TRACE_BODY_CHARS ? `${text.slice(0, TRACE_BODY_CHARS)}…` : text;
+}
+
 function hostFetch(run, req, respond) {
   const t0 = performance.now();
   const record = { method: req.method, url: req.url, status: null, duration_ms: 0, start_ms: round(t0 - run.started) };
+  record.request_headers = traceHeaders(req.headers);
+  if (req.body) record.request_body = traceBody(req.body);
   const done = (err, reply) => {
     record.duration_ms = round(performance.now() - t0);
     if (err) record.error = err;

@@ -1,0 +1,153 @@
+"""What a version does, not only what its code says: payloads run through two versions, side by
+side, and what differs.
+
+Each payload runs in the sandbox with the function's test settings and `fetch` mocked (nothing
+leaves the machine, nothing is delivered). What is compared is what the code does that anyone
+can observe: how the run ended (and its error), the events and objects a source emits, what an
+insert or destination handler returns, its console, and its outbound requests (method, URL,
+body). Fields that differ on every run by design (message ids, timestamps) are left out.
+Secrets never appear: the test settings' secret values are masked in every output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.models import Function
+from functions_ui.editor.models import SavedPayload
+from functions_ui.editor.services import test_settings
+from functions_ui.runtime import MockResponse, RunOptions, RunResult, run_function
+from functions_ui.runtime.requests import source_request
+
+# Keys that name one run rather than what the code did; left out wherever they appear.
+VOLATILE_KEYS = frozenset(
+    {"messageId", "timestamp", "receivedAt", "sentAt", "originalTimestamp", "duration_ms"}
+)
+ASPECTS = ("outcome", "events", "objects", "returned", "console", "requests")
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One input to run: a saved payload's name and data, or a real event or request."""
+
+    name: str
+    data: Any
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One payload through two versions: what each did, and which aspects differ."""
+
+    payload: Payload
+    left: dict[str, Any]
+    right: dict[str, Any]
+    differs: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def same(self) -> bool:
+        return not self.differs
+
+    @property
+    def newly_failing(self) -> bool:
+        return self.left["outcome"]["status"] == "success" != self.right["outcome"]["status"]
+
+    @property
+    def newly_passing(self) -> bool:
+        return self.left["outcome"]["status"] != "success" == self.right["outcome"]["status"]
+
+
+def saved_payloads(*, function: Function) -> list[Payload]:
+    return [Payload(p.name, p.data) for p in SavedPayload.objects.filter(function=function)]
+
+
+def runtime_payload(function: Function, data: Any) -> Any:
+    """A saved payload as the runtime takes it (a source's is a request: body, headers, query)."""
+    if function.type_slug != "source":
+        return data
+    data = data if isinstance(data, dict) else {"body": data}
+    body = data.get("body", "")
+    if not isinstance(body, str):
+        body = json.dumps(body)
+    return source_request(
+        body=body, headers=dict(data.get("headers") or {}), query=str(data.get("query") or "")
+    )
+
+
+def _steady(value: Any) -> Any:
+    """The value without the keys that differ on every run."""
+    if isinstance(value, dict):
+        return {k: _steady(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list):
+        return [_steady(v) for v in value]
+    return value
+
+
+def observed(result: RunResult) -> dict[str, Any]:
+    """What a run did, as the behaviour diff compares it (aspect by aspect)."""
+    error = result.error or {}
+    return {
+        "outcome": {
+            "status": result.status,
+            **(
+                {"error": f"{error.get('name', 'Error')}: {error.get('message', '')}"}
+                if error
+                else {}
+            ),
+        },
+        "events": _steady(result.events),
+        "objects": _steady(result.objects),
+        "returned": _steady(result.result),
+        "console": [
+            f"{line.get('level', 'log')}: {line.get('message', '')}" for line in result.logs
+        ],
+        "requests": [
+            {
+                "method": f.get("method"),
+                "url": f.get("url"),
+                **({"body": f["request_body"]} if f.get("request_body") else {}),
+            }
+            for f in result.fetches
+        ],
+    }
+
+
+class Runner:
+    """Runs payloads of one function: its test settings are read and decrypted once."""
+
+    def __init__(self, function: Function) -> None:
+        self.function = function
+        self.values, self.secrets = test_settings(function=function)
+
+    def observe(self, code: str, payload: Payload) -> dict[str, Any]:
+        """Run one payload through the code, `fetch` mocked: what it did."""
+        result = run_function(
+            code=code,
+            function_type=self.function.type_slug,
+            payload=runtime_payload(self.function, payload.data),
+            settings=self.values,
+            options=RunOptions(
+                mock_fetch=True,
+                mock_response=MockResponse(status=200, body="{}"),
+                secret_values=self.secrets,
+                workspace=str(self.function.workspace_id),
+                function_key=self.function.public_id,
+            ),
+        )
+        return observed(result)
+
+
+def behaviour_compare(
+    *, function: Function, left_code: str, right_code: str, payloads: Iterable[Payload]
+) -> list[Comparison]:
+    """Each payload through the left code and the right code, and where they differ."""
+    runner = Runner(function)
+    comparisons = []
+    for payload in payloads:
+        left = runner.observe(left_code, payload)
+        right = left if right_code == left_code else runner.observe(right_code, payload)
+        differs = tuple(aspect for aspect in ASPECTS if left[aspect] != right[aspect])
+        comparisons.append(Comparison(payload, left, right, differs))
+    return comparisons
