@@ -15,12 +15,14 @@ from versioning.services import version_save
 pytestmark = pytest.mark.django_db(transaction=True)
 
 V1 = """async function onTrack(event, settings) {
-  await fetch('https://api.example.com/t', { method: 'POST', body: JSON.stringify({ plan: event.properties.plan }) });
+  await fetch('https://api.example.com/t',
+    { method: 'POST', body: JSON.stringify({ plan: event.properties.plan }) });
 }
 """
 V2 = """async function onTrack(event, settings) {
   if (!event.properties.plan) throw new ValidationError('no plan');
-  await fetch('https://api.example.com/t', { method: 'POST', body: JSON.stringify({ tier: event.properties.plan }) });
+  await fetch('https://api.example.com/t',
+    { method: 'POST', body: JSON.stringify({ tier: event.properties.plan }) });
 }
 """
 
