@@ -233,6 +233,19 @@ ROUTES: tuple[Route, ...] = (
         schemas.DiffData,
         query=schemas.CompareQuery,
     ),
+    Route(
+        "POST",
+        f"{FUNCTION}/versions/{{versionId}}/behaviour",
+        views.version_behaviour,
+        "compareFunctionVersionBehaviour",
+        "Compare what two versions do with the same payloads (addition)",
+        schemas.BehaviourData,
+        body=schemas.BehaviourInput,
+        description="Runs each payload through the against version (left) and this version "
+        "(right) in the sandbox, with the function's test settings and fetch mocked: nothing is "
+        "delivered or saved. Message ids and timestamps are left out of the comparison; secret "
+        "test values are masked.",
+    ),
     # Segment's own paths for insert function instances (its alpha API).
     Route(
         "GET",

@@ -286,6 +286,48 @@ class CompareQuery(Query):
     ignore_whitespace: Literal["true", "false"] = "false"
 
 
+BEHAVIOUR_MAX_PAYLOADS = 100
+
+
+class BehaviourInput(Input):
+    against_version_id: Text = Field(description="the version to compare with (the left side)")
+    payloads: Literal["saved"] | Annotated[list[Any], Field(max_length=BEHAVIOUR_MAX_PAYLOADS)] = (
+        Field(
+            "saved",
+            description='"saved" for the function\'s saved test payloads, or up to '
+            f"{BEHAVIOUR_MAX_PAYLOADS} payloads: events for destination and insert functions, "
+            "requests ({body, headers, query}) for source functions",
+        )
+    )
+
+
+class BehaviourSide(Output):
+    """What one version did with a payload (run in the sandbox, fetch mocked)."""
+
+    outcome: dict[str, Any]
+    events: list[Any]
+    objects: list[Any]
+    returned: Any
+    console: list[str]
+    requests: list[dict[str, Any]]
+
+
+class BehaviourPayload(Output):
+    name: str
+    same: bool
+    differs: list[str] = Field(
+        description="aspects that differ: "
+        + ", ".join(("outcome", "events", "objects", "returned", "console", "requests"))
+    )
+    left: BehaviourSide
+    right: BehaviourSide
+
+
+class BehaviourData(Output):
+    payloads: list[BehaviourPayload]
+    differing: int
+
+
 # Deploys --------------------------------------------------------------------------------
 
 

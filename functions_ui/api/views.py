@@ -31,6 +31,7 @@ from functions_ui.deploys import selectors as deploys_selectors
 from functions_ui.deploys import services as deploy_services
 from functions_ui.deploys.models import InsertInstance
 from functions_ui.permissions.policy import require
+from functions_ui.suites import behaviour
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
@@ -213,6 +214,45 @@ def version_compare(
     )
     return Result(
         schemas.DiffData(diff=serializers.diff_out(diff, base=base, target=target, unified=unified))
+    )
+
+
+def version_behaviour(
+    request: HttpRequest,
+    api: ApiContext,
+    function_id: str,
+    version_id: str,
+    *,
+    body: schemas.BehaviourInput,
+) -> Result:
+    """Payloads run through the against version (left) and this one (right), side by side."""
+    function = _function(api, function_id)
+    right = version_selectors.version_get_for_function(function=function, version_id=version_id)
+    left = version_selectors.version_get_for_function(
+        function=function, version_id=body.against_version_id
+    )
+    payloads = (
+        behaviour.saved_payloads(function=function)
+        if body.payloads == "saved"
+        else [behaviour.Payload(f"payload {n}", data) for n, data in enumerate(body.payloads, 1)]
+    )
+    comparisons = behaviour.behaviour_compare(
+        function=function, left_code=left.code, right_code=right.code, payloads=payloads
+    )
+    return Result(
+        schemas.BehaviourData(
+            payloads=[
+                schemas.BehaviourPayload(
+                    name=c.payload.name,
+                    same=c.same,
+                    differs=list(c.differs),
+                    left=schemas.BehaviourSide(**c.left),
+                    right=schemas.BehaviourSide(**c.right),
+                )
+                for c in comparisons
+            ],
+            differing=sum(1 for c in comparisons if not c.same),
+        )
     )
 
 

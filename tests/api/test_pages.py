@@ -102,7 +102,7 @@ def test_every_route_and_method_the_server_answers_is_in_the_document():
         for method in methods
     }
     assert served == documented
-    assert len(served) == 23
+    assert len(served) == 24
 
 
 def test_every_documented_operation_answers_in_its_own_shape(api, workspace):

@@ -501,6 +501,12 @@ TABLE: dict[str, Entry] = {
         GET=row("200 200 200 200 404 404 401"),
         POST=every(405) | {"anonymous": 401},
     ),
+    "api/v1/functions/<str:function_id>/versions/<str:version_id>/behaviour": api(
+        lambda w: f"{api_fn(w)}/versions/{w.v2.id}/behaviour",
+        data=lambda w: {"againstVersionId": w.v1.id, "payloads": [{"type": "track"}]},
+        GET=every(405) | {"anonymous": 401},
+        POST=row("200 200 200 200 404 404 401"),
+    ),
     # Segment's paths for insert function instances.
     "api/v1/insert-function-instances": api(
         lambda w: f"/api/v1/insert-function-instances?functionId={insert_world(w).function_id}",
