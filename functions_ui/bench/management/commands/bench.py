@@ -20,6 +20,7 @@ BENCH_MODULES = (
     "functions_ui.api.benchmarks",
     "functions_ui.deploys.benchmarks",
     "functions_ui.deploys.metrics_benchmarks",
+    "functions_ui.suites.benchmarks",
 )
 
 

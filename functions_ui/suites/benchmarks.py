@@ -1,0 +1,74 @@
+"""What a reviewer waits for: the behaviour diff of two versions over 50 saved payloads."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from catalog.models import ResourceType
+from catalog.services import function_create
+from functions_ui.bench.rows import BenchRow
+from functions_ui.editor.models import SavedPayload
+from functions_ui.suites import behaviour
+from functions_ui.workspaces.models import Workspace
+from versioning.selectors import latest_version
+from versioning.services import version_save
+
+AREA = "behaviour"
+PAYLOADS = 50
+RUNS = 5
+
+V1 = """async function onTrack(event, settings) {
+  await fetch('https://api.example.com/t', { method: 'POST',
+    body: JSON.stringify({ name: event.event, plan: event.properties.plan }) });
+}"""
+V2 = """async function onTrack(event, settings) {
+  if (event.properties.n % 5 === 0) throw new ValidationError('every fifth');
+  await fetch('https://api.example.com/t', { method: 'POST',
+    body: JSON.stringify({ name: event.event, tier: event.properties.plan }) });
+}"""
+
+
+def run() -> list[BenchRow]:
+    workspace = Workspace.objects.create(slug="bench-behaviour", name="Bench behaviour")
+    function = function_create(
+        workspace=workspace,
+        user=None,
+        resource_type=ResourceType.DESTINATION,
+        display_name="Compared destination",
+        code=V1,
+    )
+    v1 = latest_version(function=function)
+    v2 = version_save(function=function, user=None, code=V2, base_version_id=None)
+    assert v1 is not None and v2 is not None
+    SavedPayload.objects.bulk_create(
+        SavedPayload(
+            function=function,
+            name=f"payload {n}",
+            kind="event",
+            data={"type": "track", "event": "Order", "properties": {"n": n, "plan": "pro"}},
+        )
+        for n in range(PAYLOADS)
+    )
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        found = behaviour.behaviour_compare(
+            function=function,
+            left_code=v1.code,
+            right_code=v2.code,
+            payloads=behaviour.saved_payloads(function=function),
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+    assert sum(1 for c in found if not c.same) == PAYLOADS  # each request body changed
+    took = statistics.median(timings)
+    return [
+        BenchRow(
+            AREA,
+            f"behaviour diff of {PAYLOADS} saved payloads between two versions, p50",
+            took,
+            "ms",
+            "<= 500",
+            took <= 500,
+        )
+    ]
