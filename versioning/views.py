@@ -16,6 +16,8 @@ from catalog.models import Function
 from catalog.selectors import function_get_for_user
 from functions_ui.deploys.selectors import instance_names_by_version
 from functions_ui.permissions.policy import denied_reason
+from functions_ui.suites.selectors import suite_runs_of
+from functions_ui.suites.services import suite_payloads
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors, services
 from versioning.diffing import DiffOptions, expand_chunk, split_rows, unified_rows
@@ -109,10 +111,14 @@ def history(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     instances = instance_names_by_version(
         function=function, version_ids=[version.id for version in page]
     )
+    suite_runs = suite_runs_of(version_ids=[version.id for version in page])
     context = {
         "function": function,
         "page": page,
-        "entries": [(version, instances.get(version.id, [])) for version in page],
+        "entries": [
+            (version, instances.get(version.id, []), suite_runs.get(version.id)) for version in page
+        ],
+        "has_tests": bool(suite_payloads(function=function)),
         "latest_id": labels.get(Label.LATEST),
         "deployed_id": labels.get(Label.DEPLOYED),
         "undo": selectors.undo_offer(

@@ -22,6 +22,9 @@ class SavedPayload(models.Model):
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=16, choices=PayloadKind)
     data = models.JSONField()
+    # What a run of this payload must do to pass the function's test suite (suites/expectations
+    # .py): None, it is an input only.
+    expect = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

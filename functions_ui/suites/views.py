@@ -4,13 +4,14 @@ restore confirmation and Save & Deploy load)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
+from functions_ui.editor.selectors import saved_payloads
 from functions_ui.runtime import RuntimeUnavailable
-from functions_ui.suites import behaviour
+from functions_ui.suites import behaviour, services
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning.selectors import (
     deployed_version,
@@ -86,4 +87,69 @@ def behaviour_draft(request: WorkspaceRequest, function_id: str) -> HttpResponse
         "your code",
         left=deployed.code,
         right=request.POST.get("code", ""),
+    )
+
+
+# Test suites -------------------------------------------------------------------------------
+
+
+def _payloads_part(
+    request: WorkspaceRequest, function: Function, errors: list[str] | None = None
+) -> HttpResponse:
+    context = {
+        "function": function,
+        "saved_payloads": saved_payloads(function=function),
+        "payload_errors": errors or [],
+        "can_run": True,
+    }
+    return render(request, "editor/_saved_payloads.html", context)
+
+
+@require_POST
+@workspace_view
+def expectation_capture(
+    request: WorkspaceRequest, function_id: str, payload_id: int
+) -> HttpResponse:
+    """ "Save current output as expected": run the payload through the editor's code."""
+    function = _function(request, function_id, "function.edit")
+    payload = get_object_or_404(function.saved_payloads, pk=payload_id)
+    try:
+        services.expectation_capture(payload=payload, code=request.POST.get("code", ""))
+    except RuntimeUnavailable as error:
+        return _payloads_part(request, function, [f"The function could not be run now: {error}"])
+    return _payloads_part(request, function)
+
+
+@require_POST
+@workspace_view
+def expectation_clear(request: WorkspaceRequest, function_id: str, payload_id: int) -> HttpResponse:
+    function = _function(request, function_id, "function.edit")
+    services.expectation_clear(payload=get_object_or_404(function.saved_payloads, pk=payload_id))
+    return _payloads_part(request, function)
+
+
+@require_POST
+@workspace_view
+def suite_check_draft(request: WorkspaceRequest, function_id: str) -> HttpResponse:
+    """Run tests: the function's suite on the editor's code, saved or not."""
+    function = _function(request, function_id, "function.edit")
+    context: dict[str, object] = {"function": function}
+    try:
+        context["suite"] = services.suite_check(
+            function=function, code=request.POST.get("code", "")
+        )
+    except RuntimeUnavailable as error:
+        context["problem"] = f"The function could not be run now: {error}"
+    return render(request, "suites/_suite_result.html", context)
+
+
+@require_POST
+@workspace_view
+def suite_run_version(request: WorkspaceRequest, function_id: str, version_id: str) -> HttpResponse:
+    """Run (again) the suite on a saved version now, and show its badge."""
+    function = _function(request, function_id)
+    version = version_get_for_function(function=function, version_id=version_id)
+    run = services.suite_run(version=version)
+    return render(
+        request, "suites/_suite_badge.html", {"function": function, "version": version, "run": run}
     )

@@ -370,6 +370,13 @@ TABLE: dict[str, Entry] = {
     # Behaviour of versions (runs code in the sandbox, fetch mocked) --------------------------
     "suites:behaviour": web(fn, READ, NOT_ALLOWED),
     "suites:behaviour_draft": web(fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}),
+    "suites:suite_check": web(fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}),
+    "suites:expectation_capture": web(
+        payload_kw, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}
+    ),
+    "suites:expectation_clear": web(payload_kw, NOT_ALLOWED, EDIT_200),
+    # Anyone who may read a function may run its tests on a saved version (nothing changes).
+    "suites:suite_run": web(lambda w: {**fn(w), "version_id": w.v1.id}, NOT_ALLOWED, READ),
     # Members and audit trail: owners only ---------------------------------------------------
     "members:list": web(ws, OWNER_ONLY, NOT_ALLOWED),
     "members:add": web(ws, NOT_ALLOWED, OWNER_ONLY_302, data=lambda w: {"username": "newcomer"}),

@@ -1,0 +1,91 @@
+"""Writes of test suites: expectations captured from a run, and suite runs on versions."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from catalog.models import Function
+from functions_ui.editor.models import SavedPayload
+from functions_ui.suites import behaviour, expectations
+from functions_ui.suites.models import SuiteRun, SuiteStatus
+from versioning.models import Version
+
+
+@dataclass
+class SuiteOutcome:
+    """A suite run's results before (or without) being stored: the editor's draft runs."""
+
+    passed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def status(self) -> str:
+        return SuiteStatus.FAILED if self.failures else SuiteStatus.PASSED
+
+
+def suite_payloads(*, function: Function) -> list[SavedPayload]:
+    """The function's saved payloads that carry expectations: its test suite."""
+    return list(SavedPayload.objects.filter(function=function, expect__isnull=False))
+
+
+def suite_check(*, function: Function, code: str) -> SuiteOutcome:
+    """Run the function's suite on some code (saved or not), `fetch` mocked."""
+    started = time.perf_counter()
+    runner = behaviour.Runner(function)
+    outcome = SuiteOutcome()
+    for saved in suite_payloads(function=function):
+        observed = runner.observe(code, behaviour.Payload(saved.name, saved.data))
+        problems = expectations.check(saved.expect or {}, observed)
+        if problems:
+            outcome.failures.append({"name": saved.name, "problems": problems})
+        else:
+            outcome.passed += 1
+    outcome.duration_ms = (time.perf_counter() - started) * 1000
+    return outcome
+
+
+def suite_run(*, version: Version) -> SuiteRun | None:
+    """Run the suite on a saved version and keep the result on it (None: no tests to run)."""
+    function = version.function
+    if not suite_payloads(function=function):
+        return None
+    outcome = suite_check(function=function, code=version.code)
+    run, _ = SuiteRun.objects.update_or_create(
+        version=version,
+        defaults={
+            "status": outcome.status,
+            "passed": outcome.passed,
+            "failed": outcome.failed,
+            "failures": outcome.failures,
+            "duration_ms": outcome.duration_ms,
+        },
+    )
+    return run
+
+
+@transaction.atomic
+def expectation_capture(*, payload: SavedPayload, code: str) -> SavedPayload:
+    """ "Save current output as expected": run the payload through the code and keep what it did
+    (keeping the payload's ignored paths)."""
+    runner = behaviour.Runner(payload.function)
+    observed = runner.observe(code, behaviour.Payload(payload.name, payload.data))
+    expect = expectations.expectation_from(observed)
+    if payload.expect and payload.expect.get("ignore"):
+        expect["ignore"] = payload.expect["ignore"]
+    payload.expect = expect
+    payload.save(update_fields=["expect"])
+    return payload
+
+
+def expectation_clear(*, payload: SavedPayload) -> None:
+    payload.expect = None
+    payload.save(update_fields=["expect"])

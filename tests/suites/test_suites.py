@@ -1,0 +1,102 @@
+"""Test suites: expectations captured from a run, run on the editor's code and on every save."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions_ui.editor.models import SavedPayload
+from functions_ui.permissions.models import Role
+from functions_ui.suites import services
+from functions_ui.suites.models import SuiteRun
+from tests.deploys.workers import eventually, start_worker  # noqa: F401  (a fixture)
+from tests.factories import make_function
+from tests.html import text_of
+from versioning.selectors import latest_version
+from versioning.services import version_save
+
+pytestmark = pytest.mark.django_db
+
+CODE = """async function onTrack(event, settings) {
+  await fetch('https://api.example.com/t', { method: 'POST',
+    body: JSON.stringify({ plan: event.properties.plan }) });
+}"""
+BROKEN = CODE.replace("plan: event", "tier: event")
+
+
+@pytest.fixture
+def function(workspace):
+    function = make_function(workspace=workspace, code=CODE)
+    for name, plan in (("pro", "pro"), ("free", "free")):
+        SavedPayload.objects.create(
+            function=function,
+            name=name,
+            kind="event",
+            data={"type": "track", "event": "Signed Up", "properties": {"plan": plan}},
+        )
+    return function
+
+
+def test_captured_expectations_pass_on_the_same_code_and_fail_on_a_change(function):
+    for payload in SavedPayload.objects.filter(function=function):
+        services.expectation_capture(payload=payload, code=CODE)
+    pro = SavedPayload.objects.get(name="pro")
+    assert pro.expect["requests"] == [
+        {"method": "POST", "url": "https://api.example.com/t", "body": {"plan": "pro"}}
+    ]
+    assert services.suite_check(function=function, code=CODE).failures == []
+    outcome = services.suite_check(function=function, code=BROKEN)
+    assert (outcome.passed, outcome.failed, outcome.status) == (0, 2, "failed")
+    assert outcome.failures[0]["problems"] == [
+        'requests[0].body.plan: missing (expected "free")'
+    ]
+
+
+def test_a_suite_run_is_kept_on_the_version_and_shown_in_its_history(
+    function, client, login_as
+):
+    assert services.suite_run(version=latest_version(function=function)) is None  # no tests
+    services.expectation_capture(payload=SavedPayload.objects.get(name="pro"), code=CODE)
+    broken = version_save(function=function, user=None, code=BROKEN, base_version_id=None)
+    run = services.suite_run(version=broken)
+    assert (run.status, run.passed, run.failed) == ("failed", 0, 1)
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    history = client.get(
+        f"/w/{function.workspace.slug}/functions/{function.public_id}/versions/",
+        HTTP_HX_REQUEST="true",
+    )
+    text = text_of(history.content.decode())
+    assert "✗ tests 1 of 1 failed" in text
+    assert "requests[0].body.plan: missing" in text
+    # v1 has no run yet: anyone may run it from its badge.
+    v1 = broken.function.versions.get(number=1)
+    response = client.post(
+        f"/w/{function.workspace.slug}/functions/{function.public_id}/tests/versions/{v1.id}/"
+    )
+    assert "✓ tests 1/1" in text_of(response.content.decode())
+
+
+def test_the_editor_captures_expectations_and_runs_the_tests(function, client, login_as):
+    login_as(Role.FUNCTIONS_ADMIN)
+    base = f"/w/{function.workspace.slug}/functions/{function.public_id}/tests"
+    pro = SavedPayload.objects.get(name="pro")
+    part = client.post(f"{base}/payloads/{pro.pk}/expect/", {"code": CODE}).content.decode()
+    assert "Not a test" in part
+    result = client.post(f"{base}/run/", {"code": BROKEN}).content.decode()
+    assert "✗ 1 of 1 failed" in text_of(result)
+    assert "✓ 1 passed" in text_of(client.post(f"{base}/run/", {"code": CODE}).content.decode())
+    client.post(f"{base}/payloads/{pro.pk}/clear/")
+    assert SavedPayload.objects.get(pk=pro.pk).expect is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_save_runs_the_suite_with_a_real_worker(function, start_worker):  # noqa: F811
+    start_worker()
+    services.expectation_capture(payload=SavedPayload.objects.get(name="pro"), code=CODE)
+    version = version_save(function=function, user=None, code=BROKEN, base_version_id=None)
+
+    def ran():
+        """The worker ran the suite of the saved version."""
+        return SuiteRun.objects.filter(version=version).first()
+
+    run = eventually(ran)
+    assert (run.status, run.failed) == ("failed", 1)
