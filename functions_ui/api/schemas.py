@@ -335,6 +335,10 @@ class DeployInput(Input):
     version_id: Text | None = described("default: the LATEST version")
     instance_ids: list[Text] | None = described("default: every instance of the function")
     message: Text | None = None
+    override_tests: bool | None = described(
+        "deploy even though the version's tests fail where the workspace blocks that "
+        "(Workspace Owners only; audited)"
+    )
 
 
 class FunctionDeployment(Output):

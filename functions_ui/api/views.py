@@ -32,6 +32,7 @@ from functions_ui.deploys import services as deploy_services
 from functions_ui.deploys.models import InsertInstance
 from functions_ui.permissions.policy import require
 from functions_ui.suites import behaviour
+from functions_ui.suites import services as suite_services
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning import selectors as version_selectors
 from versioning import services as version_services
@@ -270,6 +271,22 @@ def function_deploy(
             raise validation_failure("The function has no version to deploy.", field="versionId")
     else:
         version = _version_of(function, body.version_id)
+    try:
+        suite_services.deploy_gate(
+            function=function,
+            code=version.code,
+            label=f"v{version.number}",
+            access=api.access,
+            user=api.user,
+            override=bool(body.override_tests),
+        )
+    except suite_services.DeployBlocked as blocked:
+        failures = "; ".join(
+            f"{f['name']}: {', '.join(f['problems'])}" for f in blocked.outcome.failures
+        )
+        raise validation_failure(
+            f"{blocked.messages[0]} {failures}", field="overrideTests"
+        ) from blocked
     deploy = deploy_services.deploy_start(
         function=function,
         version=version,

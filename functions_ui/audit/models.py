@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     VERSION_RESTORE = "version.restore", "Version restored"
     FUNCTION_DEPLOY = "function.deploy", "Function deployed"
     DEPLOY_FAIL = "deploy.fail", "Deploy failed"
+    DEPLOY_OVERRIDE = "deploy.override", "Deployed past failing tests"
     INSTANCE_CONNECT = "instance.connect", "Instance connected"
     INSTANCE_UPDATE = "instance.update", "Instance changed"
     INSTANCE_DELETE = "instance.delete", "Instance removed"

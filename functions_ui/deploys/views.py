@@ -31,6 +31,7 @@ from functions_ui.permissions.policy import (
     first_denied,
     require_all,
 )
+from functions_ui.suites.services import DeployBlocked, deploy_gate
 from functions_ui.workspaces.decorators import WorkspaceRequest, workspace_view
 from versioning.selectors import (
     deployed_version,
@@ -60,6 +61,40 @@ def _chosen_instances(request: WorkspaceRequest) -> list[str] | None:
     if request.POST.get("target", "all") == "all":
         return None
     return request.POST.getlist("instances")
+
+
+def _posted_fields(request: WorkspaceRequest, *skip: str) -> list[tuple[str, str]]:
+    """The form as posted, to post it again from a confirmation (a rollback, an override)."""
+    return [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", *skip)
+        for value in values
+    ]
+
+
+def _gate(request: WorkspaceRequest, function: Function, code: str, label: str, action: str):
+    """None when the deploy may go on, else the answer that says why not (suites.deploy_gate)."""
+    try:
+        deploy_gate(
+            function=function,
+            code=code,
+            label=label,
+            access=request.access,
+            user=request.user,
+            override=bool(request.POST.get("override_tests")),
+        )
+    except DeployBlocked as blocked:
+        context = {
+            "function": function,
+            "message": blocked.messages[0],
+            "failures": blocked.outcome.failures,
+            "can_override": request.access.can("workspace.manage"),
+            "action": action,
+            "fields": _posted_fields(request, "override_tests"),
+        }
+        return render(request, "deploys/_deploy_blocked.html", context)
+    return None
 
 
 def _status_response(
@@ -109,14 +144,13 @@ def deploy_create(request: WorkspaceRequest, function_id: str) -> HttpResponse:
             "function": function,
             "version": version,
             "deployed": deployed,
-            "fields": [
-                (key, value)
-                for key, values in request.POST.lists()
-                if key not in ("csrfmiddlewaretoken", "confirmed")
-                for value in values
-            ],
+            "fields": _posted_fields(request, "confirmed"),
         }
         return render(request, "deploys/_rollback_confirm.html", context)
+    action = reverse("deploys:deploy_create", args=[function.workspace.slug, function.public_id])
+    blocked = _gate(request, function, version.code, f"v{version.number}", action)
+    if blocked is not None:
+        return blocked
     try:
         deploy = services.deploy_start(
             function=function,
@@ -162,11 +196,17 @@ def save_and_deploy(request: WorkspaceRequest, function_id: str) -> HttpResponse
     """Save the editor's code as a version, then deploy it to the chosen instances."""
     function = _function(request, function_id)
     require_all(request.access, SAVE_AND_DEPLOY, function)
+    code = request.POST.get("code", "").replace("\r\n", "\n")
+    action = reverse("deploys:save_and_deploy", args=[function.workspace.slug, function.public_id])
+    # The code is checked before it is saved: a refused deploy saves nothing either.
+    blocked = _gate(request, function, code, "This code", action)
+    if blocked is not None:
+        return blocked
     try:
         version, deploy = services.save_and_deploy(
             function=function,
             user=request.user,
-            code=request.POST.get("code", "").replace("\r\n", "\n"),
+            code=code,
             base_version_id=request.POST.get("base_version_id") or None,
             note=request.POST.get("note", "").strip()[:200],
             instance_ids=_chosen_instances(request),

@@ -6,10 +6,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from catalog.models import Function
+from functions_ui.audit.models import AuditAction
+from functions_ui.audit.services import audit_record
 from functions_ui.editor.models import SavedPayload
+from functions_ui.permissions.policy import MemberAccess
 from functions_ui.suites import behaviour, expectations
 from functions_ui.suites.models import SuiteRun, SuiteStatus
 from versioning.models import Version
@@ -89,3 +93,48 @@ def expectation_capture(*, payload: SavedPayload, code: str) -> SavedPayload:
 def expectation_clear(*, payload: SavedPayload) -> None:
     payload.expect = None
     payload.save(update_fields=["expect"])
+
+
+class DeployBlocked(ValidationError):
+    """The workspace blocks deploys whose tests fail, and these fail."""
+
+    def __init__(self, outcome: SuiteOutcome, label: str) -> None:
+        names = ", ".join(f["name"] for f in outcome.failures)
+        super().__init__(
+            f"{label} fails {outcome.failed} of {outcome.passed + outcome.failed} tests "
+            f"({names}), and this workspace blocks deploys whose tests fail."
+        )
+        self.outcome = outcome
+
+
+def deploy_gate(
+    *,
+    function: Function,
+    code: str,
+    label: str,
+    access: MemberAccess,
+    user: Any,
+    override: bool = False,
+) -> None:
+    """Before a deploy of this code: refuse it when the workspace blocks failing tests and its
+    tests fail (DeployBlocked, listing them). A Workspace Owner may override; that is audited."""
+    if not function.workspace.block_failing_deploys:
+        return
+    outcome = suite_check(function=function, code=code)
+    if not outcome.failures:
+        return
+    if not override:
+        raise DeployBlocked(outcome, label)
+    if not access.can("workspace.manage"):
+        raise PermissionDenied("Only Workspace Owners can deploy past failing tests.")
+    audit_record(
+        workspace=function.workspace,
+        action=AuditAction.DEPLOY_OVERRIDE,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        target=function,
+        details={
+            "version": label,
+            "failed": outcome.failed,
+            "tests": [f["name"] for f in outcome.failures],
+        },
+    )

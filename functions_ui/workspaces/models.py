@@ -20,6 +20,9 @@ class Workspace(models.Model):
     health_min_runs = models.PositiveIntegerField(default=20)
     health_degraded_percent = models.PositiveSmallIntegerField(default=25)
     health_pause_percent = models.PositiveSmallIntegerField(default=75)
+    # Deploys (UI, Save & Deploy, API) of code whose test suite fails are refused; a Workspace
+    # Owner may deploy anyway, and that is audited.
+    block_failing_deploys = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

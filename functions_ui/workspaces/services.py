@@ -58,3 +58,18 @@ def workspace_health_update(*, workspace: Workspace, user: User, values: dict[st
         target=workspace,
         details={"health_check": changes},
     )
+
+
+def workspace_block_failing_deploys_set(*, workspace: Workspace, user: User, block: bool) -> None:
+    """Turn on or off the refusal of deploys whose tests fail; audited."""
+    if workspace.block_failing_deploys == block:
+        return
+    workspace.block_failing_deploys = block
+    workspace.save(update_fields=["block_failing_deploys"])
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.WORKSPACE_UPDATE,
+        user=user,
+        target=workspace,
+        details={"block_failing_deploys": block},
+    )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from functions_ui.deploys.selectors import unhealthy_instances
 from functions_ui.permissions.policy import require
@@ -42,3 +42,21 @@ def health_settings(request: WorkspaceRequest) -> HttpResponse:
     context = {"form": form, "unhealthy": unhealthy_instances(workspace=workspace)}
     status = 422 if request.method == "POST" else 200
     return render(request, "workspaces/health_settings.html", context, status=status)
+
+
+@require_POST
+@workspace_view
+def deploy_settings(request: WorkspaceRequest) -> HttpResponse:
+    """Whether deploys whose tests fail are refused."""
+    require(request.access, "workspace.manage")
+    block = request.POST.get("block_failing_deploys") == "on"
+    services.workspace_block_failing_deploys_set(
+        workspace=request.workspace, user=request.user, block=block
+    )
+    messages.success(
+        request,
+        "Deploys whose tests fail are refused now."
+        if block
+        else "Deploys no longer wait on tests.",
+    )
+    return redirect("workspaces:health", workspace_slug=request.workspace.slug)

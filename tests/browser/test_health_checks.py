@@ -24,7 +24,7 @@ def test_an_owner_sets_the_thresholds_and_sees_the_paused_instances(
     )
     log_in("owner")
     page.goto(f"/w/{workspace.slug}/functions/")
-    page.get_by_role("link", name="Health checks").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.locator("#unhealthy")).to_contain_text("Shop hooks")
     expect(page.locator("#unhealthy")).to_contain_text("paused")
 

@@ -401,6 +401,9 @@ TABLE: dict[str, Entry] = {
             "health_pause_percent": 80,
         },
     ),
+    "workspaces:deploys": web(
+        ws, NOT_ALLOWED, OWNER_ONLY_302, data=lambda w: {"block_failing_deploys": "on"}
+    ),
     "api:openapi": web(no_kwargs, every(200), NOT_ALLOWED),
     "api:docs": web(no_kwargs, every(200), NOT_ALLOWED),
     # Deploys and instances -------------------------------------------------------------------

@@ -46,14 +46,10 @@ def test_captured_expectations_pass_on_the_same_code_and_fail_on_a_change(functi
     assert services.suite_check(function=function, code=CODE).failures == []
     outcome = services.suite_check(function=function, code=BROKEN)
     assert (outcome.passed, outcome.failed, outcome.status) == (0, 2, "failed")
-    assert outcome.failures[0]["problems"] == [
-        'requests[0].body.plan: missing (expected "free")'
-    ]
+    assert outcome.failures[0]["problems"] == ['requests[0].body.plan: missing (expected "free")']
 
 
-def test_a_suite_run_is_kept_on_the_version_and_shown_in_its_history(
-    function, client, login_as
-):
+def test_a_suite_run_is_kept_on_the_version_and_shown_in_its_history(function, client, login_as):
     assert services.suite_run(version=latest_version(function=function)) is None  # no tests
     services.expectation_capture(payload=SavedPayload.objects.get(name="pro"), code=CODE)
     broken = version_save(function=function, user=None, code=BROKEN, base_version_id=None)
@@ -100,3 +96,59 @@ def test_every_save_runs_the_suite_with_a_real_worker(function, start_worker):  
 
     run = eventually(ran)
     assert (run.status, run.failed) == ("failed", 1)
+
+
+@pytest.fixture
+def blocking(function):
+    """The workspace blocks failing deploys; the function has a test and an instance."""
+    from functions_ui.deploys import instances
+    from tests.deploys.helpers import make_source
+
+    function.workspace.block_failing_deploys = True
+    function.workspace.save()
+    services.expectation_capture(payload=SavedPayload.objects.get(name="pro"), code=CODE)
+    _, source = make_source(workspace=function.workspace)
+    instances.destination_instance_create(
+        function=function,
+        user=None,
+        name="Warehouse",
+        raw_settings={},
+        source_ids=[source.public_id],
+    )
+    return function
+
+
+def test_a_blocked_deploy_lists_the_failures_and_only_an_owner_overrides(
+    blocking, client, login_as
+):
+    from functions_ui.audit.models import AuditEvent
+    from functions_ui.deploys.models import Deploy
+
+    function = blocking
+    broken = version_save(function=function, user=None, code=BROKEN, base_version_id=None)
+    url = f"/w/{function.workspace.slug}/functions/{function.public_id}/deploys/new/"
+    login_as(Role.SOURCE_ADMIN)
+    refused = client.post(url, {"version_id": broken.id}, HTTP_HX_REQUEST="true")
+    text = text_of(refused.content.decode())
+    assert "Not deployed. v2 fails 1 of 1 tests (pro)" in text
+    assert 'requests[0].body.plan: missing (expected "pro")' in text
+    assert "Deploy anyway" not in text and not Deploy.objects.exists()
+    assert client.post(url, {"version_id": broken.id, "override_tests": "1"}).status_code == 403
+
+    login_as(Role.WORKSPACE_OWNER)
+    assert "Deploy anyway" in client.post(url, {"version_id": broken.id}).content.decode()
+    client.post(url, {"version_id": broken.id, "override_tests": "1"}, HTTP_HX_REQUEST="true")
+    assert Deploy.objects.get().version == broken
+    override = AuditEvent.objects.get(action="deploy.override")
+    assert override.details == {"version": "v2", "failed": 1, "tests": ["pro"]}
+
+
+def test_save_and_deploy_checks_the_code_before_saving_it(blocking, client, login_as):
+    function = blocking
+    login_as(Role.WORKSPACE_OWNER)
+    url = f"/w/{function.workspace.slug}/functions/{function.public_id}/deploys/save/"
+    refused = client.post(url, {"code": BROKEN}, HTTP_HX_REQUEST="true")
+    assert "This code fails 1 of 1 tests" in text_of(refused.content.decode())
+    assert function.versions.count() == 1  # nothing saved
+    client.post(url, {"code": CODE + "\n// fine"}, HTTP_HX_REQUEST="true")
+    assert function.versions.count() == 2
