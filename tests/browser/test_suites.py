@@ -49,3 +49,39 @@ def test_expect_this_output_then_a_change_fails_the_tests(page, log_in, screensh
     entry.get_by_role("button", name="Run tests").click()
     expect(entry).to_contain_text("✗ tests 1 of 1 failed")
     screenshot("suites-02-history-badge")
+
+
+def test_a_failing_save_and_deploy_is_refused_then_an_owner_deploys_anyway(
+    page, log_in, screenshot, workspace
+):
+    from functions_ui.permissions.models import Role
+    from functions_ui.suites import services
+    from tests.deploys.helpers import make_destination, make_source
+    from tests.factories import make_member, make_user
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    workspace.block_failing_deploys = True
+    workspace.save()
+    _, source = make_source(workspace=workspace)
+    function, _ = make_destination(workspace=workspace, sources=[source], code=CODE)
+    payload = SavedPayload.objects.create(
+        function=function,
+        name="pro plan",
+        kind="event",
+        data={"type": "track", "event": "Signed Up", "properties": {"plan": "pro"}},
+    )
+    services.expectation_capture(payload=payload, code=CODE)
+    log_in("owner")
+    page.goto(f"/w/{workspace.slug}/functions/{function.public_id}/edit/")
+    replace_code(page, CODE.replace("plan: event", "tier: event"))
+    page.click("#save-deploy-button")
+    page.click("#confirm-deploy")
+    status = page.locator("#deploy-status")
+    expect(status).to_contain_text("Not deployed. This code fails 1 of 1 tests (pro plan)")
+    expect(status).to_contain_text('requests[0].body.plan: missing (expected "pro")')
+    screenshot("suites-03-deploy-blocked")
+    assert function.versions.count() == 1
+    page.click("#deploy-anyway")
+    expect(page.locator("#deploy-status [data-status]")).to_be_visible()
+    assert function.versions.count() == 2
