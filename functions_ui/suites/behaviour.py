@@ -63,9 +63,9 @@ def saved_payloads(*, function: Function) -> list[Payload]:
     return [Payload(p.name, p.data) for p in SavedPayload.objects.filter(function=function)]
 
 
-def runtime_payload(function: Function, data: Any) -> Any:
+def runtime_payload(type_slug: str, data: Any) -> Any:
     """A saved payload as the runtime takes it (a source's is a request: body, headers, query)."""
-    if function.type_slug != "source":
+    if type_slug != "source":
         return data
     data = data if isinstance(data, dict) else {"body": data}
     body = data.get("body", "")
@@ -126,7 +126,7 @@ class Runner:
         result = run_function(
             code=code,
             function_type=self.function.type_slug,
-            payload=runtime_payload(self.function, payload.data),
+            payload=runtime_payload(self.function.type_slug, payload.data),
             settings=self.values,
             options=RunOptions(
                 mock_fetch=True,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from catalog.models import ResourceType
 from catalog.services import function_create
 from functions_ui.bench.rows import BenchRow
 from functions_ui.editor.models import SavedPayload
-from functions_ui.suites import behaviour
+from functions_ui.suites import behaviour, folders
 from functions_ui.workspaces.models import Workspace
 from versioning.selectors import latest_version
 from versioning.services import version_save
@@ -17,6 +20,7 @@ from versioning.services import version_save
 AREA = "behaviour"
 PAYLOADS = 50
 RUNS = 5
+FOLDER_TESTS = 200
 
 V1 = """async function onTrack(event, settings) {
   await fetch('https://api.example.com/t', { method: 'POST',
@@ -70,5 +74,33 @@ def run() -> list[BenchRow]:
             "ms",
             "<= 500",
             took <= 500,
-        )
+        ),
+        _folder_tests(),
     ]
+
+
+def _folder_tests() -> BenchRow:
+    """`functions test DIR`: every test of every function in one process, as CI runs it."""
+    with tempfile.TemporaryDirectory() as root:
+        for slug, code in (("relay", V1), ("strict", V2)):
+            folder = Path(root) / slug
+            (folder / "tests").mkdir(parents=True)
+            (folder / "handler.js").write_text(code)
+            (folder / "function.json").write_text(json.dumps({"type": "destination"}))
+            for n in range(FOLDER_TESTS // 2):
+                event = {"type": "track", "event": "Order", "properties": {"n": n, "plan": "pro"}}
+                test = {"event": event, "expect": {"status": "success"}}
+                (folder / "tests" / f"t{n}.json").write_text(json.dumps(test))
+        folders.run_tests(Path(root))  # warm: the runtime's workers and isolates
+        started = time.perf_counter()
+        outcomes = folders.run_tests(Path(root))
+        rate = len(outcomes) / (time.perf_counter() - started)
+    assert len(outcomes) == FOLDER_TESTS
+    return BenchRow(
+        AREA,
+        f"functions test: {FOLDER_TESTS} tests in one process",
+        rate,
+        "tests/s",
+        ">= 50",
+        rate >= 50,
+    )

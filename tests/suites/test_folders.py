@@ -1,0 +1,113 @@
+"""Functions as code: pull, edit, push round trips, and `functions test` for CI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import ResourceType
+from catalog.services import setting_test_value_set
+from functions_ui.editor.models import SavedPayload
+from functions_ui.suites import services
+from tests.factories import make_function, make_setting
+from versioning.selectors import latest_version
+
+pytestmark = pytest.mark.django_db
+
+CODE = """async function onTrack(event, settings) {
+  await fetch(settings.endpoint,
+    { method: 'POST', body: JSON.stringify({ plan: event.properties.plan }) });
+}
+"""
+
+
+@pytest.fixture
+def function(workspace):
+    function = make_function(workspace=workspace, display_name="Plan Relay", code=CODE)
+    endpoint = make_setting(function=function, name="endpoint")
+    setting_test_value_set(setting=endpoint, raw="https://api.example.com/plans")
+    secret = make_setting(function=function, name="apiKey", sensitive=True)
+    setting_test_value_set(setting=secret, raw="sk_never_in_files")
+    payload = SavedPayload.objects.create(
+        function=function,
+        name="Pro plan",
+        kind="event",
+        data={"type": "track", "event": "Signed Up", "properties": {"plan": "pro"}},
+    )
+    services.expectation_capture(payload=payload, code=CODE)
+    return function
+
+
+def run(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("functions", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_pull_writes_code_declarations_and_tests_never_secrets(function, workspace, tmp_path):
+    assert "Wrote 1 functions" in run("pull", "--workspace", workspace.slug, str(tmp_path))
+    folder = tmp_path / "plan-relay"
+    assert (folder / "handler.js").read_text() == CODE
+    meta = json.loads((folder / "function.json").read_text())
+    assert (meta["id"], meta["type"]) == (function.public_id, "destination")
+    assert [s["name"] for s in meta["settings"]] == ["endpoint", "apiKey"]
+    test = json.loads((folder / "tests" / "pro-plan.json").read_text())
+    assert test["event"]["properties"] == {"plan": "pro"}
+    assert test["settings"] == {"endpoint": "https://api.example.com/plans"}
+    assert test["expect"]["requests"][0]["body"] == {"plan": "pro"}
+    assert "sk_never_in_files" not in "".join(p.read_text() for p in tmp_path.rglob("*.*"))
+
+
+def test_edit_then_push_saves_a_version_and_dry_run_changes_nothing(function, workspace, tmp_path):
+    run("pull", "--workspace", workspace.slug, str(tmp_path))
+    handler = tmp_path / "plan-relay" / "handler.js"
+    handler.write_text(CODE.replace("plan: event", "tier: event"))
+    new = tmp_path / "hello-source"
+    (new / "tests").mkdir(parents=True)
+    (new / "handler.js").write_text(
+        "async function onRequest(request) { Segment.track({ event: 'Hi', userId: 'u' }) }"
+    )
+    (new / "function.json").write_text(json.dumps({"displayName": "Hello", "type": "source"}))
+    (new / "tests" / "hi.json").write_text(json.dumps({"payload": {"body": "{}"}}))
+
+    dry = run("push", "--workspace", workspace.slug, str(tmp_path), "--dry-run")
+    assert "plan-relay: code changed, saved as v2" in dry
+    assert "hello-source: created as" in dry and "Would change: 3" in dry
+    assert "plan-relay: test" not in dry  # the test came back as it went
+    assert latest_version(function=function).number == 1
+    assert not workspace.functions.filter(display_name="Hello").exists()
+
+    out = run("push", "--workspace", workspace.slug, str(tmp_path), "--message", "from git")
+    assert "Changed: 3" in out
+    latest = latest_version(function=function)
+    assert (latest.number, latest.note) == (2, "from git")
+    hello = workspace.functions.get(display_name="Hello")
+    assert hello.resource_type == ResourceType.SOURCE
+    assert hello.saved_payloads.get().name == "hi"
+    assert "Nothing to change." in run("push", "--workspace", workspace.slug, str(tmp_path))
+
+
+def test_functions_test_prints_a_table_and_fails_ci_on_a_failure(function, workspace, tmp_path):
+    run("pull", "--workspace", workspace.slug, str(tmp_path))
+    out = run("test", str(tmp_path))
+    assert out.splitlines()[0].startswith("PASS  plan-relay/Pro plan")
+    assert out.splitlines()[-1] == "1 passed, 0 failed"
+    (tmp_path / "plan-relay" / "handler.js").write_text(CODE.replace("plan: event", "tier: event"))
+    with pytest.raises(SystemExit) as exit_:
+        run("test", str(tmp_path))
+    assert exit_.value.code == 1
+
+
+def test_a_broken_folder_says_which_file_and_why(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "function.json").write_text('{"type": "destination",}')
+    (folder / "handler.js").write_text("")
+    with pytest.raises(CommandError, match=r"broken/function.json: invalid JSON at line 1"):
+        run("test", str(tmp_path))
+    with pytest.raises(CommandError, match="no such folder"):
+        run("test", str(tmp_path / "missing"))
