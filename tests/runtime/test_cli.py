@@ -141,3 +141,40 @@ def test_module_runner_accepts_settings(files: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["result"]["key"] == "b"
+
+
+def test_mock_fetch_lists_every_outbound_request_with_its_headers_and_body(tmp_path: Path):
+    (tmp_path / "relay.js").write_text(
+        "async function onTrack(event, settings) {\n"
+        "  const r = await fetch('https://api.example.com/e', { method: 'POST',\n"
+        "    headers: { Authorization: 'Bearer ' + settings.apiKey, 'X-Team': 'a' },\n"
+        "    body: JSON.stringify({ e: event.event }) });\n"
+        "  if (r.status !== 503) throw new Error('not mocked');\n"
+        "}\n"
+    )
+    (tmp_path / "event.json").write_text(
+        json.dumps({"event": {"type": "track", "event": "Paid"}, "settings": {"apiKey": "k1"}})
+    )
+    done = cli(
+        str(tmp_path / "relay.js"),
+        "--type",
+        "destination",
+        "--payload",
+        str(tmp_path / "event.json"),
+        "--mock-fetch",
+        "--mock-status",
+        "503",
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["status"] == "success"
+    [fetch] = out["fetches"]
+    assert (fetch["method"], fetch["url"], fetch["status"]) == (
+        "POST",
+        "https://api.example.com/e",
+        503,
+    )
+    assert fetch["headers"]["authorization"] == "••••"
+    assert fetch["headers"]["x-team"] == "a"
+    assert json.loads(fetch["body"]) == {"e": "Paid"}
+    assert fetch["mocked"] is True

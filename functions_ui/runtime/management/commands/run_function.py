@@ -6,7 +6,8 @@
 (`--settings` is taken by Django's own option in manage.py, so this command calls it
 --settings-file; `python -m functions_ui.runtime.cli` accepts --settings as well.)
 
-Prints one JSON object: {"events", "objects", "result", "logs", "error"}. Exits 0 when the
+Prints one JSON object: {"status", "events", "objects", "result", "logs", "error", "fetches"};
+with --mock-fetch every fetch is answered locally (--mock-status, --mock-body). Exits 0 when the
 function ran (even if it threw), 2 for a missing file, invalid JSON or an unknown type.
 """
 
@@ -19,7 +20,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from functions_ui.runtime.types import FUNCTION_TYPES, RunOptions, RuntimeUnavailable
+from functions_ui.runtime.types import (
+    FUNCTION_TYPES,
+    MockResponse,
+    RunOptions,
+    RuntimeUnavailable,
+)
 
 
 class Command(BaseCommand):
@@ -39,6 +45,13 @@ class Command(BaseCommand):
             help="JSON file merged over the fixture's settings",
         )
         parser.add_argument("--timeout-ms", type=int, default=None)
+        parser.add_argument(
+            "--mock-fetch",
+            action="store_true",
+            help="answer every fetch here instead of sending it (see --mock-status, --mock-body)",
+        )
+        parser.add_argument("--mock-status", type=int, default=200)
+        parser.add_argument("--mock-body", default="{}", help="the mocked responses' body (JSON)")
 
     def fail(self, message: str) -> None:
         sys.stderr.write(f"run_function: {message}\n")
@@ -85,7 +98,13 @@ class Command(BaseCommand):
                 function_type=function_type,
                 payload=payload,
                 settings=settings,
-                options=RunOptions(timeout_ms=options["timeout_ms"]),
+                options=RunOptions(
+                    timeout_ms=options["timeout_ms"],
+                    mock_fetch=options["mock_fetch"],
+                    mock_response=MockResponse(
+                        status=options["mock_status"], body=options["mock_body"]
+                    ),
+                ),
             )
         except RuntimeUnavailable as exc:
             sys.stderr.write(f"run_function: {exc}\n")
@@ -100,5 +119,19 @@ class Command(BaseCommand):
             "result": result.result,
             "logs": result.logs,
             "error": error,
+            # Every outbound request: method, URL, request headers (credentials masked) and
+            # body, and the response's status.
+            "fetches": [
+                {
+                    "method": f.get("method"),
+                    "url": f.get("url"),
+                    "headers": f.get("request_headers", {}),
+                    "body": f.get("request_body"),
+                    "status": f.get("status"),
+                    **({"error": f["error"]} if f.get("error") else {}),
+                    **({"mocked": True} if f.get("mocked") else {}),
+                }
+                for f in result.fetches
+            ],
         }
         self.stdout.write(json.dumps(out, ensure_ascii=False))
