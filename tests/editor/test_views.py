@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -436,3 +437,24 @@ def test_a_test_event_nested_too_deep_is_refused_with_a_message(client, login_as
     response = client.post(url("run", destination), {"code": "", "event": event})
     assert response.status_code == 200
     assert "nested too deeply" in text_of(response)
+
+
+def test_the_fetch_trace_shows_each_request_s_headers_body_and_timing(
+    client, login_as, destination
+):
+    login_as()
+    code = """async function onTrack(event, settings) {
+      await fetch('https://api.example.com/a', { method: 'POST',
+        headers: { Authorization: 'Bearer abc', 'X-Team': 'red' }, body: '{"n": 1}' });
+      await fetch('https://api.example.com/b');
+    }"""
+    content = run(client, destination, code=code, event='{"type": "track"}').content.decode()
+    text = text_of(content)
+    assert "<code>authorization</code></td><td><code>••••</code>" in content
+    assert "<code>x-team</code></td><td><code>red</code>" in content
+    assert '{"n": 1}' in text and "Bearer abc" not in content
+    bar = r'class="waterfall-bar" style="margin-left: ([\d.]+)%; width: ([\d.]+)%"'
+    bars = re.findall(bar, content)
+    assert len(bars) == 2
+    # The second request starts after the first one began.
+    assert float(bars[1][0]) >= float(bars[0][0])

@@ -30,3 +30,19 @@ def value_as_lines(value: Any) -> str:
     if isinstance(value, dict):
         return "\n".join(f"{key}={item}" for key, item in value.items())
     return ""
+
+
+@register.filter
+def fetch_waterfall(result: Any) -> list[tuple[dict, float, float]]:
+    """Each fetch of a run with where its bar starts and how wide it is, in % of the run."""
+    fetches = list(getattr(result, "fetches", None) or [])
+    ends = [float(f.get("start_ms") or 0) + float(f.get("duration_ms") or 0) for f in fetches]
+    total = max([float(getattr(result, "duration_ms", 0) or 0), *ends, 0.001])
+    return [
+        (
+            fetch,
+            round(float(fetch.get("start_ms") or 0) / total * 100, 1),
+            max(round(float(fetch.get("duration_ms") or 0) / total * 100, 1), 0.5),
+        )
+        for fetch in fetches
+    ]
