@@ -8,6 +8,7 @@ from functions_ui.api import urls as api_urls
 from functions_ui.deploys import webhooks as deploy_webhooks
 from functions_ui.editor import views as editor_views
 from functions_ui.permissions.passwords import PasswordChange
+from functions_ui.suites import urls as suites_urls
 
 urlpatterns = [
     # A source instance's webhook: public, its unguessable token the credential. First in the
@@ -30,6 +31,10 @@ urlpatterns = [
     path(
         "w/<slug:workspace_slug>/functions/<str:function_id>/",
         include("functions_ui.suites.urls"),
+    ),
+    path(
+        "w/<slug:workspace_slug>/",
+        include((suites_urls.instance_patterns, "suites_instances")),
     ),
     path("w/<slug:workspace_slug>/members/", include("functions_ui.permissions.urls")),
     path("w/<slug:workspace_slug>/audit/", include("functions_ui.audit.urls")),

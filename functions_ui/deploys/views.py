@@ -364,6 +364,7 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
         "held": health.held_count(instance=instance) if instance.health == Health.PAUSED else 0,
+        "versions": version_choices(function=function),
         "hold_limit": settings.HEALTH_HOLD_LIMIT,
         **extra,
     }

@@ -17,6 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.models import Function
+from functions_ui.deploys.models import (
+    Delivery,
+    DestinationInstance,
+    InsertInstance,
+    InstanceBase,
+    SourceInstance,
+    SourceRun,
+)
+from functions_ui.deploys.runs import instance_settings
 from functions_ui.editor.models import SavedPayload
 from functions_ui.editor.services import test_settings
 from functions_ui.runtime import MockResponse, RunOptions, RunResult, run_function
@@ -115,11 +124,14 @@ def observed(result: RunResult) -> dict[str, Any]:
 
 
 class Runner:
-    """Runs payloads of one function: its test settings are read and decrypted once."""
+    """Runs payloads of one function: its settings (the test settings, unless an instance's are
+    given) are read and decrypted once."""
 
-    def __init__(self, function: Function) -> None:
+    def __init__(
+        self, function: Function, settings: tuple[dict[str, Any], list[str]] | None = None
+    ) -> None:
         self.function = function
-        self.values, self.secrets = test_settings(function=function)
+        self.values, self.secrets = settings or test_settings(function=function)
 
     def observe(self, code: str, payload: Payload) -> dict[str, Any]:
         """Run one payload through the code, `fetch` mocked: what it did."""
@@ -140,10 +152,15 @@ class Runner:
 
 
 def behaviour_compare(
-    *, function: Function, left_code: str, right_code: str, payloads: Iterable[Payload]
+    *,
+    function: Function,
+    left_code: str,
+    right_code: str,
+    payloads: Iterable[Payload],
+    settings: tuple[dict[str, Any], list[str]] | None = None,
 ) -> list[Comparison]:
     """Each payload through the left code and the right code, and where they differ."""
-    runner = Runner(function)
+    runner = Runner(function, settings)
     comparisons = []
     for payload in payloads:
         left = runner.observe(left_code, payload)
@@ -151,3 +168,82 @@ def behaviour_compare(
         differs = tuple(aspect for aspect in ASPECTS if left[aspect] != right[aspect])
         comparisons.append(Comparison(payload, left, right, differs))
     return comparisons
+
+
+# Replay of real events ----------------------------------------------------------------------
+
+REPLAY_MAX = 1000
+
+
+def replay_payloads(*, instance: InstanceBase, limit: int) -> list[Payload]:
+    """The last `limit` real inputs of an instance, newest first: a destination's (or its insert
+    function's) events, a source's webhook requests (credential headers stay masked)."""
+    limit = max(1, min(limit, REPLAY_MAX))
+    if isinstance(instance, SourceInstance):
+        runs = SourceRun.objects.filter(instance=instance).order_by("-id")[:limit]
+        return [
+            Payload(
+                f"request {run.request_id[:8]}",
+                {"body": run.body, "headers": run.headers, "query": run.query},
+            )
+            for run in runs.only("request_id", "body", "headers", "query")
+        ]
+    destination_id = (
+        instance.destination_id if isinstance(instance, InsertInstance) else instance.pk
+    )
+    deliveries = (
+        Delivery.objects.filter(destination_id=destination_id)
+        .select_related("event")
+        .only("id", "insert_output", "event__payload", "event__type")
+        .order_by("-id")[:limit]
+    )
+    # A destination behind an insert function got the event as the insert returned it.
+    into_destination = isinstance(instance, DestinationInstance)
+    return [
+        Payload(
+            str(d.event.payload.get("messageId") or f"event {d.event_id}"),
+            d.insert_output
+            if into_destination and d.insert_output is not None
+            else d.event.payload,
+        )
+        for d in deliveries
+    ]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Real inputs through the version an instance runs (left) and a candidate (right)."""
+
+    comparisons: list[Comparison]
+
+    @property
+    def same(self) -> int:
+        return sum(1 for c in self.comparisons if c.same)
+
+    @property
+    def different(self) -> list[Comparison]:
+        return [c for c in self.comparisons if not c.same]
+
+    @property
+    def newly_failing(self) -> int:
+        return sum(1 for c in self.comparisons if c.newly_failing)
+
+    @property
+    def newly_passing(self) -> int:
+        return sum(1 for c in self.comparisons if c.newly_passing)
+
+
+def replay(*, instance: InstanceBase, candidate_code: str, limit: int) -> Replay:
+    """Run an instance's last real inputs through its own version and a candidate's code, with
+    its own settings (secrets masked) and `fetch` mocked: nothing is delivered."""
+    running = instance.version
+    assert running is not None  # an instance runs a version from its creation on
+    return Replay(
+        behaviour_compare(
+            function=instance.function,
+            left_code=running.code,
+            right_code=candidate_code,
+            payloads=replay_payloads(instance=instance, limit=limit),
+            settings=instance_settings(instance),
+        )
+    )

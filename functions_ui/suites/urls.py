@@ -3,6 +3,10 @@ from django.urls import path
 from functions_ui.suites import views
 
 app_name = "suites"
+# Under a workspace: what replays an instance's real events (the rest are under a function).
+instance_patterns = [
+    path("instances/<str:instance_id>/replay/", views.replay, name="replay"),
+]
 urlpatterns = [
     path("behaviour/", views.behaviour_versions, name="behaviour"),
     path("behaviour/draft/", views.behaviour_draft, name="behaviour_draft"),

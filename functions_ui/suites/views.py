@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
+from functions_ui.deploys.selectors import instance_get_for_user
 from functions_ui.editor.selectors import saved_payloads
 from functions_ui.runtime import RuntimeUnavailable
 from functions_ui.suites import behaviour, services
@@ -153,3 +154,37 @@ def suite_run_version(request: WorkspaceRequest, function_id: str, version_id: s
     return render(
         request, "suites/_suite_badge.html", {"function": function, "version": version, "run": run}
     )
+
+
+# Replay of real events ---------------------------------------------------------------------
+
+
+@require_GET
+@workspace_view
+def replay(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
+    """An instance's last real inputs through a candidate version, beside the one it runs."""
+    instance = instance_get_for_user(
+        workspace=request.workspace, access=request.access, instance_id=instance_id
+    )
+    function = instance.function
+    candidate = version_get_for_function(
+        function=function, version_id=request.GET.get("version", "")
+    )
+    try:
+        count = int(request.GET.get("count", "100"))
+    except ValueError:
+        count = 100
+    context: dict[str, object] = {
+        "instance": instance,
+        "function": function,
+        "candidate": candidate,
+        "running": instance.version,
+        "count": max(1, min(count, behaviour.REPLAY_MAX)),
+    }
+    try:
+        context["replay"] = behaviour.replay(
+            instance=instance, candidate_code=candidate.code, limit=count
+        )
+    except RuntimeUnavailable as error:
+        context["problem"] = f"The runtime is busy: {error}"
+    return render(request, "suites/_replay.html", context)

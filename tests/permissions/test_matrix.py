@@ -369,6 +369,7 @@ TABLE: dict[str, Entry] = {
     "editor:test_webhook_create": web(src_fn, NOT_ALLOWED, EDIT_200),
     # Behaviour of versions (runs code in the sandbox, fetch mocked) --------------------------
     "suites:behaviour": web(fn, READ, NOT_ALLOWED),
+    "suites_instances:replay": web(instance_kw, READ, NOT_ALLOWED),
     "suites:behaviour_draft": web(fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}),
     "suites:suite_check": web(fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}),
     "suites:expectation_capture": web(
