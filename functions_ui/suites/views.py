@@ -167,9 +167,9 @@ def replay(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
         workspace=request.workspace, access=request.access, instance_id=instance_id
     )
     function = instance.function
-    candidate = version_get_for_function(
-        function=function, version_id=request.GET.get("version", "")
-    )
+    latest = latest_version(function=function)
+    version_id = request.GET.get("version") or (latest.id if latest else "")
+    candidate = version_get_for_function(function=function, version_id=version_id)
     try:
         count = int(request.GET.get("count", "100"))
     except ValueError:
