@@ -8,12 +8,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalog.models import ResourceType
+from catalog.models import Function, ResourceType
 from catalog.services import function_create
 from functions_ui.bench.rows import BenchRow
+from functions_ui.deploys import instances
+from functions_ui.deploys.models import Delivery, RunStatus, SourceEvent, SourceRun
 from functions_ui.editor.models import SavedPayload
 from functions_ui.suites import behaviour, folders
 from functions_ui.workspaces.models import Workspace
+from versioning.models import Version
 from versioning.selectors import latest_version
 from versioning.services import version_save
 
@@ -21,6 +24,7 @@ AREA = "behaviour"
 PAYLOADS = 50
 RUNS = 5
 FOLDER_TESTS = 200
+REPLAYED = 1000
 
 V1 = """async function onTrack(event, settings) {
   await fetch('https://api.example.com/t', { method: 'POST',
@@ -76,7 +80,67 @@ def run() -> list[BenchRow]:
             took <= 500,
         ),
         _folder_tests(),
+        _replay(workspace, function, running=v1, candidate=v2),
     ]
+
+
+def _replay(
+    workspace: Workspace, function: Function, *, running: Version, candidate: Version
+) -> BenchRow:
+    """Replay of an instance's last 1,000 real events through a candidate version."""
+    source_function = function_create(
+        workspace=workspace,
+        user=None,
+        resource_type=ResourceType.SOURCE,
+        display_name="Replayed source",
+        code="async function onRequest() {}",
+    )
+    source = instances.source_instance_create(
+        function=source_function, user=None, name="Shop", raw_settings={}
+    )
+    destination = instances.destination_instance_create(
+        function=function,
+        user=None,
+        name="Warehouse",
+        raw_settings={},
+        source_ids=[source.public_id],
+    )
+    destination.version = running
+    destination.save(update_fields=["version"])
+    run = SourceRun.objects.create(
+        instance=source, request_id="bench-replay", status=RunStatus.DELIVERED
+    )
+    events = SourceEvent.objects.bulk_create(
+        SourceEvent(
+            instance=source,
+            run=run,
+            index=n,
+            type="track",
+            payload={"type": "track", "event": "Order", "properties": {"n": n, "plan": "pro"}},
+        )
+        for n in range(REPLAYED)
+    )
+    Delivery.objects.bulk_create(
+        Delivery(
+            destination=destination,
+            event=event,
+            workspace=workspace,
+            status=RunStatus.DELIVERED,
+        )
+        for event in events
+    )
+    started = time.perf_counter()
+    result = behaviour.replay(instance=destination, candidate_code=candidate.code, limit=REPLAYED)
+    took = time.perf_counter() - started
+    assert len(result.comparisons) == REPLAYED and result.newly_failing == REPLAYED // 5
+    return BenchRow(
+        AREA,
+        f"replay of {REPLAYED:,} real events through a candidate version",
+        took,
+        "s",
+        "<= 3",
+        took <= 3,
+    )
 
 
 def _folder_tests() -> BenchRow:
