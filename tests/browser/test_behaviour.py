@@ -65,3 +65,25 @@ def test_the_behaviour_of_a_change_is_shown_before_it_is_restored_or_deployed(
     )
     expect(dialog.locator(".behaviour-table")).to_contain_text("newly failing")
     screenshot("behaviour-02-save-and-deploy")
+
+
+def test_replay_real_events_on_the_instance_page(page, log_in, screenshot, workspace):
+    from tests.deploys.helpers import drain_deliveries, run_source
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, source = make_source(workspace=workspace)
+    function, warehouse = make_destination(workspace=workspace, sources=[source], code=V1)
+    for plan in ("pro", None, "team"):
+        run_source(source, {"event": "Signed Up", "plan": plan})
+    drain_deliveries(workspace.pk)
+    version_save(function=function, user=None, code=V2, base_version_id=None)
+    log_in("owner")
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    page.locator("#replay-card select[name=version]").select_option(label="v2 · LATEST")
+    page.click("#replay-button")
+    summary = page.locator(".replay-summary")
+    expect(summary.locator("[data-replay=different]")).to_have_text("3")
+    expect(summary).to_contain_text("The last 3 events: v1 (runs here) against v2")
+    page.locator("#replay-result .behaviour-details summary").first.click()
+    screenshot("behaviour-03-replay")
