@@ -20,9 +20,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from functions_ui.deploys import claims, metrics, runs
+from functions_ui.deploys import canaries, claims, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
-from functions_ui.deploys.models import Delivery, DestinationInstance, InsertInstance, RunStatus
+from functions_ui.deploys.models import (
+    Canary,
+    Delivery,
+    DestinationInstance,
+    InsertInstance,
+    RunStatus,
+)
 from functions_ui.deploys.retry import destination_policy
 from functions_ui.runtime.masking import secret_masker
 from functions_ui.runtime.types import STATUS_LABELS
@@ -63,6 +69,8 @@ class Outcome:
     fetches: list = field(default_factory=list)
     # The event as the insert function returned it, masked (None: no insert passed it on).
     insert_output: Any = None
+    # The version that ran (a canary's, or None for the destination's own).
+    version_id: str | None = None
 
 
 class _Batch:
@@ -75,6 +83,9 @@ class _Batch:
         self.pending: list[tuple[Delivery, Outcome]] = []
         self.started = self.written_at = self.renewed = time.monotonic()
         self.decrypted: dict[tuple[str, int], tuple] = {}
+        # Running canaries of the batch's instances, and the runs to count on them.
+        self.canaries: dict[str, Canary] = {}
+        self.canary_ran: list[tuple[Canary, bool, str, float]] = []
 
     def settings_of(self, instance) -> tuple:
         key = (type(instance).__name__, instance.pk)
@@ -99,7 +110,8 @@ class _Batch:
         if self.pending:
             # The drain's clock, moved on by the time the batch has taken so far.
             now = self.now + timedelta(seconds=time.monotonic() - self.started)
-            _record(self.key, self.pending, now=now, rng=self.rng)
+            _record(self.key, self.pending, now=now, rng=self.rng, canary_ran=self.canary_ran)
+            self.canary_ran = []
             # Only a batch that has run for a third of its lease needs a longer one.
             if time.monotonic() - self.renewed > settings.PIPELINE_LEASE_SECONDS / 3:
                 claims.renew(Delivery, self.key, now)
@@ -147,6 +159,9 @@ def deliver_claimed(
         ).select_related("version", "function")
     }
     batch = _Batch(key, now, rng)
+    batch.canaries = canaries.running_for(
+        [d.destination.public_id for d in rows] + [i.public_id for i in inserts.values()]
+    )
     grouped: dict[int, list[Delivery]] = {}
     for delivery in rows:
         if delivery.first_attempt_at is None:
@@ -162,15 +177,34 @@ def deliver_claimed(
     batch.write()
 
 
+def _key(event: dict) -> str:
+    """What picks an event's side of a canary: its messageId (a retry keeps its side)."""
+    return str(event.get("messageId") or "")
+
+
 def _insert_step(
     batch: _Batch, insert: InsertInstance | None, event: dict
 ) -> tuple[dict | None, Outcome | None]:
     """Run the insert function: the event to go on, or the outcome that ends the delivery."""
     if insert is None or insert.version is None:
         return event, None
+    canary = batch.canaries.get(insert.public_id)
+    canary_side = canaries.on_canary(canary, _key(event))
     result = runs.run_instance(
-        insert, "insert", event, settings=batch.settings_of(insert), mask_result=False
+        insert,
+        "insert",
+        event,
+        settings=batch.settings_of(insert),
+        mask_result=False,
+        version=canary.canary_version if canary and canary_side else None,
     )
+    if canary is not None:
+        counted = (
+            RunStatus.DELIVERED
+            if result.ok or result.status == "dropped"
+            else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
+        )
+        batch.canary_ran.append((canary, canary_side, counted, result.duration_ms))
     if result.ok and isinstance(result.result, dict):
         return result.result, None
     if result.ok:
@@ -193,8 +227,15 @@ def _insert_step(
 
 def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[Outcome, Any]:
     destination = delivery.destination
+    canary = batch.canaries.get(destination.public_id)
+    canary_side = canaries.on_canary(canary, _key(delivery.event.payload))
+    version = canary.canary_version if canary and canary_side else None
     result = runs.run_instance(
-        destination, "destination", payload, settings=batch.settings_of(destination)
+        destination,
+        "destination",
+        payload,
+        settings=batch.settings_of(destination),
+        version=version,
     )
     outcome = Outcome(
         status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
@@ -204,7 +245,10 @@ def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[
         logs=result.logs,
         fetches=result.fetches,
         duration_ms=result.duration_ms,
+        version_id=version.pk if version else None,
     )
+    if canary is not None:
+        batch.canary_ran.append((canary, canary_side, outcome.status, result.duration_ms))
     return outcome, result.result
 
 
@@ -258,6 +302,8 @@ def _batch_outcomes(outcome: Outcome, result: Any, count: int) -> list[Outcome]:
             )
         )
     outcomes += [Outcome(status=RunStatus.DELIVERED) for _ in range(count - len(outcomes))]
+    for each in outcomes:
+        each.version_id = outcome.version_id
     return outcomes
 
 
@@ -268,8 +314,10 @@ def _record(
     *,
     now: datetime,
     rng: random.Random | None,
+    canary_ran: list[tuple[Canary, bool, str, float]] | None = None,
 ) -> None:
-    """Write outcomes the claim still holds; schedule retries; keep final errors."""
+    """Write outcomes the claim still holds; schedule retries; keep final errors; count the
+    runs of canaries."""
     claims.relaxed_commit()
     owned = claims.still_claimed(Delivery, key, [d.pk for d, _ in done])
     changed = []
@@ -304,7 +352,7 @@ def _record(
             },
         ]
         delivery.duration_ms = outcome.duration_ms
-        delivery.version_id = delivery.destination.version_id
+        delivery.version_id = outcome.version_id or delivery.destination.version_id
         delivery.attempts = attempt
         delivery.next_attempt_at = next_at
         delivery.available_at = next_at or delivery.available_at
@@ -326,6 +374,7 @@ def _record(
             )
     claims.update_claimed(Delivery, key, changed, DELIVERY_FIELDS)
     errors_store(errors)
+    canaries.count(canary_ran or [])
     metrics.record(
         metrics.Outcome(
             function_id=d.destination.function_id,

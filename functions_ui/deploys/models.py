@@ -479,3 +479,86 @@ class MetricBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance_id} at {self.minute:%Y-%m-%d %H:%M}"
+
+
+class CanaryStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    PROMOTED = "promoted", "Promoted"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+class Canary(models.Model):
+    """A version tried on a share of one instance's events for a while, beside the one it runs.
+
+    Each run picks its version by a hash of the event's messageId (or the request's id), so a
+    retried event keeps its side. The pipeline counts both sides' runs, errors and time here;
+    the sweep promotes the canary when its time is up, or rolls it back at once when its error
+    rate passes the stable version's by more than the margin (canaries.py).
+    """
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="canaries"
+    )
+    instance_id = models.CharField(max_length=40)  # the instance's public id
+    instance_name = models.CharField(max_length=120)
+    stable_version = models.ForeignKey(
+        "versioning.Version", on_delete=models.CASCADE, related_name="+"
+    )
+    canary_version = models.ForeignKey(
+        "versioning.Version", on_delete=models.CASCADE, related_name="+"
+    )
+    percent = models.PositiveSmallIntegerField()
+    margin_percent = models.PositiveSmallIntegerField(default=5)
+    min_runs = models.PositiveIntegerField(default=20)
+    status = models.CharField(max_length=16, choices=CanaryStatus, default=CanaryStatus.RUNNING)
+    reason = models.TextField(blank=True, default="")
+    stable_runs = models.PositiveBigIntegerField(default=0)
+    stable_errors = models.PositiveBigIntegerField(default=0)
+    stable_ms = models.FloatField(default=0.0)
+    canary_runs = models.PositiveBigIntegerField(default=0)
+    canary_errors = models.PositiveBigIntegerField(default=0)
+    canary_ms = models.FloatField(default=0.0)
+    started_by_name = models.CharField(max_length=150, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_id"],
+                condition=models.Q(status="running"),
+                name="canary_one_running_per_instance",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=1, percent__lte=99), name="canary_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Canary of v{self.canary_version_id} on {self.instance_id}: {self.status}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == CanaryStatus.RUNNING
+
+    @staticmethod
+    def _rate(errors: int, runs: int) -> float | None:
+        return 100 * errors / runs if runs else None
+
+    @property
+    def stable_error_percent(self) -> float | None:
+        return self._rate(self.stable_errors, self.stable_runs)
+
+    @property
+    def canary_error_percent(self) -> float | None:
+        return self._rate(self.canary_errors, self.canary_runs)
+
+    @property
+    def stable_mean_ms(self) -> float | None:
+        return self.stable_ms / self.stable_runs if self.stable_runs else None
+
+    @property
+    def canary_mean_ms(self) -> float | None:
+        return self.canary_ms / self.canary_runs if self.canary_runs else None

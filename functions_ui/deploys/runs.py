@@ -11,7 +11,7 @@ import logging
 import random
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.views.decorators.debug import sensitive_variables
 
@@ -20,6 +20,10 @@ from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunSt
 from functions_ui.deploys.retry import RetryPolicy
 from functions_ui.runtime import RunOptions, RunResult, run_function
 from functions_ui.runtime.api import declared_handlers
+
+if TYPE_CHECKING:
+    from versioning.models import Version
+
 from functions_ui.runtime.types import (
     BATCH_HANDLER,
     HANDLER_BY_EVENT_TYPE,
@@ -61,11 +65,13 @@ def run_instance(
     *,
     settings: tuple[dict[str, Any], list[str]] | None = None,
     mask_result: bool = True,
+    version: Version | None = None,
 ) -> RunResult:
-    """Run the instance's deployed version on one payload (settings may be decrypted already)."""
+    """Run the instance's deployed version (or `version`, a canary's) on one payload (settings
+    may be decrypted already)."""
     try:
         values, hidden = settings if settings is not None else instance_settings(instance)
-        version = instance.version
+        version = version or instance.version
         assert version is not None  # an instance runs a version from its creation on
         return run_function(
             code=version.code,
@@ -73,7 +79,7 @@ def run_instance(
             payload=payload,
             settings=values,
             options=RunOptions(
-                cache_namespace=f"{instance.public_id}:{instance.version_id}",
+                cache_namespace=f"{instance.public_id}:{version.pk}",
                 secret_values=hidden,
                 workspace=str(instance.function.workspace_id),
                 function_key=instance.function.public_id,

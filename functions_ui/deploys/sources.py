@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.secrets import decrypt_value
-from functions_ui.deploys import claims, deliveries, doorbell, health, metrics, runs
+from functions_ui.deploys import canaries, claims, deliveries, doorbell, health, metrics, runs
 from functions_ui.deploys.errors import error_row, errors_store
 from functions_ui.deploys.models import (
     HELD,
+    Canary,
     Delivery,
     DestinationInstance,
     Health,
@@ -39,6 +40,7 @@ from functions_ui.deploys.retry import source_policy
 from functions_ui.runtime.masking import MASK
 from functions_ui.runtime.requests import source_request
 from functions_ui.runtime.types import RunResult
+from versioning.models import Version
 
 RUN_FIELDS = (
     "version",
@@ -61,6 +63,9 @@ class _Ran:
     instance: SourceInstance
     attempt: int
     result: RunResult
+    version: Version | None = None  # the version that ran (a canary's, or the instance's)
+    canary: Canary | None = None
+    canary_side: bool = False
 
 
 def shown_headers(request: WebhookRequest) -> dict[str, str]:
@@ -86,6 +91,7 @@ def sources_drain(
         )
     }
     decrypted: dict[int, tuple] = {}
+    running = canaries.running_for(i.public_id for i in instances.values())
     ran: list[_Ran] = []
     renewed = time.monotonic()
     for request in requests:
@@ -97,8 +103,15 @@ def sources_drain(
         headers = dict(request.headers)
         headers.update({k: decrypt_value(v) for k, v in request.secret_headers.items()})
         payload = source_request(body=request.body, headers=headers, query=request.query)
-        result = runs.run_instance(instance, "source", payload, settings=decrypted[instance.pk])
-        ran.append(_Ran(request, instance, request.attempts + 1, result))
+        canary = running.get(instance.public_id)
+        canary_side = canaries.on_canary(canary, request.request_id)
+        version = canary.canary_version if canary and canary_side else instance.version
+        result = runs.run_instance(
+            instance, "source", payload, settings=decrypted[instance.pk], version=version
+        )
+        ran.append(
+            _Ran(request, instance, request.attempts + 1, result, version, canary, canary_side)
+        )
         if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
             claims.renew(WebhookRequest, key, timezone.now())
             renewed = time.monotonic()
@@ -141,7 +154,7 @@ def _record(
             rng=rng,
         )
         fields = {
-            "version": item.instance.version,
+            "version": item.version or item.instance.version,
             "status": status,
             "category": "" if result.ok else result.category,
             "attempts": item.attempt,
@@ -197,6 +210,11 @@ def _record(
             at=now,
         )
         for instance, run in recorded
+    )
+    canaries.count(
+        (item.canary, item.canary_side, run.status, run.duration_ms)
+        for item, (_, run) in zip(ran, recorded, strict=True)
+        if item.canary is not None
     )
     handed_on = _fan_out(emitted, now)
     errors_store(errors)

@@ -3,7 +3,7 @@
 Run every PIPELINE_SWEEP_SECONDS by Celery beat. It is what makes a lost wake-up (a broker
 restart, a worker killed mid-batch, a deploy committed while the broker was down) cost only a
 few seconds: the database says what is due, and the sweep rings for it. It also runs the
-instances' health check (health.py).
+instances' health check (health.py) and ends the canaries that must end (canaries.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from functions_ui.deploys import doorbell, health
+from functions_ui.deploys import canaries, doorbell, health
 from functions_ui.deploys.models import Delivery, Deploy, DeployStatus, RunStatus, WebhookRequest
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     resent = _deploys_resend(now)
     # After the rings: work held just now waits for a person, not for the next sweep.
     judged = health.health_evaluate(now=now)
-    return {**lapsed, "rung": rung, "deploys": resent, **judged}
+    ended = canaries.canaries_judge(now=now)
+    return {**lapsed, "rung": rung, "deploys": resent, **judged, **ended}
 
 
 def _deploys_resend(now: datetime) -> int:
