@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,8 @@ from catalog.models import Function, FunctionSetting
 from functions_ui.deploys import metrics
 from functions_ui.deploys.models import (
     ACTIVE_DEPLOY_STATUSES,
+    Canary,
+    CanaryStatus,
     Delivery,
     Deploy,
     DestinationInstance,
@@ -43,6 +45,7 @@ class InstanceRow:
     behind: int  # how many versions LATEST is ahead of the instance's version
     on_deployed: bool = False  # whether it runs the DEPLOYED version
     activity: metrics.Activity | None = None  # its last 24 hours
+    canary: Canary | None = None  # a canary running on it
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class DeployOverview:
     mixed_versions: bool
     deploys: list[Deploy]
     active: Deploy | None
+    canaries: list[Canary] = field(default_factory=list)
 
     @property
     def current(self) -> Deploy | None:
@@ -118,6 +122,7 @@ def instance_rows(
         if with_activity
         else {}
     )
+    running = canaries_running(instance_ids=[i.public_id for i in instances])
     for instance in instances:
         number = instance.version.number if instance.version else 0
         rows.append(
@@ -126,6 +131,7 @@ def instance_rows(
                 max((latest.number if latest else 0) - number, 0),
                 deployed is not None and instance.version_id == deployed.pk,
                 activity.get(instance.public_id),
+                running.get(instance.public_id),
             )
         )
     return rows
@@ -159,6 +165,7 @@ def deploy_overview(*, function: Function) -> DeployOverview:
         mixed_versions=len({row.instance.version_id for row in rows}) > 1,
         deploys=deploys,
         active=active,
+        canaries=canary_list(function=function),
     )
 
 
@@ -377,3 +384,31 @@ def instances_health_of(*, function_ids: list[int]) -> dict[int, InstancesHealth
         )
         for pk, counts in counted.items()
     }
+
+
+CANARY_FIELDS = ("stable_version", "canary_version")
+
+
+def canaries_running(*, instance_ids: list[str]) -> dict[str, Canary]:
+    """The canaries running on these instances, by public id (one query)."""
+    running = Canary.objects.filter(status=CanaryStatus.RUNNING, instance_id__in=instance_ids)
+    return {
+        c.instance_id: c
+        for c in running.select_related(*CANARY_FIELDS).defer(
+            "stable_version__code", "canary_version__code"
+        )
+    }
+
+
+def canary_list(
+    *, function: Function, instance_id: str | None = None, limit: int = 20
+) -> list[Canary]:
+    """A function's (or one instance's) canaries, newest first."""
+    found = Canary.objects.filter(function=function)
+    if instance_id is not None:
+        found = found.filter(instance_id=instance_id)
+    return list(
+        found.select_related(*CANARY_FIELDS).defer("stable_version__code", "canary_version__code")[
+            :limit
+        ]
+    )

@@ -21,6 +21,8 @@ urlpatterns = [
     path("instances/<str:instance_id>/rotate/", views.instance_rotate, name="instance_rotate"),
     path("instances/<str:instance_id>/enable/", views.instance_enable, name="instance_enable"),
     path("instances/<str:instance_id>/resume/", views.instance_resume, name="instance_resume"),
+    path("instances/<str:instance_id>/canary/", views.canary_start, name="canary_start"),
+    path("instances/<str:instance_id>/canary/end/", views.canary_finish, name="canary_finish"),
     path("instances/<str:instance_id>/sources/", views.instance_sources, name="instance_sources"),
     path("instances/<str:instance_id>/delete/", views.instance_delete, name="instance_delete"),
 ]

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from catalog.models import Function, FunctionSetting, SettingType
 from catalog.selectors import function_get_for_user
-from functions_ui.deploys import health, instances, metrics, selectors, services
+from functions_ui.deploys import canaries, health, instances, metrics, selectors, services
 from functions_ui.deploys.models import (
     OUTCOMES,
     DestinationInstance,
@@ -382,15 +382,17 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
 
 # The live parts of each kind's page; each polls for itself and is built alone when it does.
 INSTANCE_PARTS: dict[type, tuple[str, ...]] = {
-    SourceInstance: ("metrics", "requests", "events", "errors"),
-    DestinationInstance: ("metrics", "delivery", "errors"),
-    InsertInstance: ("metrics", "errors"),
+    SourceInstance: ("metrics", "requests", "events", "errors", "canary"),
+    DestinationInstance: ("metrics", "delivery", "errors", "canary"),
+    InsertInstance: ("metrics", "errors", "canary"),
 }
 
 
 def _part_context(request: WorkspaceRequest, instance: InstanceBase, part: str) -> dict:
     """What one live part of the instance page shows (nothing of the other parts)."""
     status = request.GET.get("status", "")
+    if part == "canary":
+        return _canary_context(request, instance)
     if part == "metrics":
         return _metrics_context(request, instance)
     if part == "errors":
@@ -422,6 +424,86 @@ def _part_context(request: WorkspaceRequest, instance: InstanceBase, part: str) 
         "counts": selectors.delivery_counts(destination=instance),
         "deliveries": selectors.delivery_list(destination=instance, status=status),
     }
+
+
+def _canary_context(request: WorkspaceRequest, instance: InstanceBase, **extra) -> dict:
+    function = instance.function
+    running = selectors.canaries_running(instance_ids=[instance.public_id])
+    return {
+        "canary": running.get(instance.public_id),
+        "past_canaries": [
+            c
+            for c in selectors.canary_list(function=function, instance_id=instance.public_id)
+            if not c.is_running
+        ][:5],
+        "can_deploy": request.access.can("function.deploy", function),
+        "deploy_denied_reason": denied_reason("function.deploy"),
+        "versions": version_choices(function=function),
+        "latest": latest_version(function=function),
+        **extra,
+    }
+
+
+def _canary_part(request: WorkspaceRequest, instance: InstanceBase, **extra) -> HttpResponse:
+    context = {"instance": instance, **_canary_context(request, instance, **extra)}
+    return render(request, "deploys/_instance_canary.html", context)
+
+
+@require_POST
+@workspace_view
+def canary_start(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
+    """Try a version on a share of the instance's events for a while."""
+    instance = _instance(request, instance_id, "function.deploy")
+    version = version_get_for_function(
+        function=instance.function, version_id=request.POST.get("version", "")
+    )
+    try:
+        canaries.canary_start(
+            instance=instance,
+            version=version,
+            percent=_int(request.POST.get("percent"), 10),
+            minutes=_int(request.POST.get("minutes"), 30),
+            margin_percent=_int(request.POST.get("margin"), 5),
+            user=request.user,
+        )
+    except ValidationError as error:
+        if not request.htmx:
+            messages.error(request, " ".join(error.messages))
+            return redirect(_instance_url(instance))
+        return _canary_part(request, instance, canary_errors=error.messages)
+    if not request.htmx:
+        return redirect(_instance_url(instance))
+    return _canary_part(request, instance)
+
+
+@require_POST
+@workspace_view
+def canary_finish(request: WorkspaceRequest, instance_id: str) -> HttpResponse:
+    """Promote the running canary now (a deploy of its version), or roll it back."""
+    instance = _instance(request, instance_id, "function.deploy")
+    running = selectors.canaries_running(instance_ids=[instance.public_id])
+    canary = running.get(instance.public_id)
+    if canary is not None:
+        promote = bool(request.POST.get("promote"))
+        who = request.user.get_username()
+        canaries.canary_finish(
+            canary=canary,
+            promote=promote,
+            reason=f"{'promoted' if promote else 'rolled back'} by {who}",
+            user=request.user,
+        )
+    if not request.htmx:
+        return redirect(_instance_url(instance))
+    response = _canary_part(request, instance)
+    trigger_client_event(response, "deploy-started", {})
+    return response
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
 
 
 # Time ranges of the metrics card, and the bucket each is drawn in.

@@ -301,3 +301,41 @@ def test_a_delivery_s_details_show_what_the_insert_changed(page, log_in, screens
     expect(page.locator("#event-delivery .live-paused")).to_be_visible()
     details.scroll_into_view_if_needed()
     screenshot("deploys-06-delivery-details")
+
+
+def test_a_canary_is_started_watched_live_and_rolled_back(page, log_in, screenshot, workspace):
+    from tests.deploys.helpers import drain_deliveries, run_source
+    from versioning.services import version_save
+
+    owner = make_user(username="owner")
+    make_member(workspace=workspace, role=Role.WORKSPACE_OWNER, user=owner)
+    _, shop = make_source(workspace=workspace, name="Shop hooks")
+    function, warehouse = make_destination(workspace=workspace, sources=[shop], name="Warehouse")
+    version_save(
+        function=function,
+        user=None,
+        code="async function onTrack(event) { throw new ValidationError('v2 refuses') }",
+        base_version_id=None,
+    )
+    log_in("owner")
+    page.clock.install()
+    page.goto(f"/w/{workspace.slug}/instances/{warehouse.public_id}/")
+    card = page.locator("#canary-card")
+    card.get_by_label("Share of events in percent").fill("50")
+    card.get_by_role("button", name="Start canary").click()
+    expect(card).to_contain_text("v2 runs on 50 % of the events")
+
+    for n in range(12):
+        run_source(shop, {"event": "Order", "n": n})
+    drain_deliveries(workspace.pk)
+    page.clock.run_for(2_500)  # one poll of the live card
+    canary_row = card.locator("tr[data-side=canary]")
+    expect(canary_row).to_contain_text("100.0 %")
+    expect(card.locator("tr[data-side=stable]")).to_contain_text("0.0 %")
+    screenshot("deploys-09-canary-live")
+
+    card.get_by_role("button", name="Roll back").click()
+    expect(card).to_contain_text("Rolled back")
+    expect(card).to_contain_text("rolled back by owner")
+    page.goto(f"/w/{workspace.slug}/functions/{function.public_id}/deploys/")
+    expect(page.locator(".canary-timeline")).to_contain_text("v2 on 50 % of Warehouse")

@@ -436,6 +436,13 @@ TABLE: dict[str, Entry] = {
     ),
     "deploys:instance_delete": web(instance_kw, NOT_ALLOWED, CONNECT),
     "deploys:instance_resume": web(instance_kw, NOT_ALLOWED, CONNECT),
+    "deploys:canary_start": web(
+        instance_kw,
+        NOT_ALLOWED,
+        CONNECT,
+        data=lambda w: {"version": w.source_instance.version_id, "percent": "10"},
+    ),
+    "deploys:canary_finish": web(instance_kw, NOT_ALLOWED, CONNECT, data=lambda w: {}),
     # A source instance's webhook: public, its token is the credential.
     "instance_webhook": web(
         lambda w: {"token": w.source_instance.webhook_token},
