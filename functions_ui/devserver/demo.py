@@ -20,7 +20,10 @@ from functions_ui.deploys.instances import (
 )
 from functions_ui.deploys.models import SourceInstance
 from functions_ui.deploys.services import deploy_execute, deploy_start
+from functions_ui.editor.services import payload_save
 from functions_ui.permissions.models import Role
+from functions_ui.runtime import RuntimeUnavailable
+from functions_ui.suites.services import expectation_capture
 from functions_ui.workspaces.models import Workspace
 from functions_ui.workspaces.services import membership_grant, workspace_create
 from versioning.selectors import latest_version
@@ -156,4 +159,35 @@ def seed_demo(*, password: str) -> Workspace:
             )
         functions[name] = function
     _seed_instances(functions, owner=users["owner"])
+    _seed_tests(functions["PII Scrubber"], author=author)
     return workspace
+
+
+# The scrubber's test suite: saved payloads with the outputs they must give.
+SCRUBBER_TESTS = (
+    (
+        "Test user is dropped",
+        {"type": "track", "event": "Signed Up", "userId": "test-42", "properties": {}},
+    ),
+    (
+        "E-mail is removed",
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "userId": "u-7",
+            "properties": {"total": 42, "email": "ann@example.com"},
+        },
+    ),
+)
+
+
+def _seed_tests(function: Function, *, author) -> None:
+    """Give the demo insert function a passing test suite (its expectations from real runs)."""
+    if function.saved_payloads.exists():
+        return
+    for name, event in SCRUBBER_TESTS:
+        payload = payload_save(function=function, user=author, name=name, kind="event", data=event)
+        try:
+            expectation_capture(payload=payload, code=function.code)
+        except RuntimeUnavailable:
+            return  # without Node.js the payloads stay plain inputs

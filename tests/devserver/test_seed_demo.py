@@ -82,3 +82,15 @@ def test_seed_demo_twice_changes_nothing():
     call_command("seed_demo")
     assert counts() == first
     assert dict(Function.objects.values_list("pk", "updated_at")) == updated
+
+
+def test_the_demo_insert_function_has_a_passing_test_suite():
+    from catalog.models import Function
+    from functions_ui.suites.services import suite_check
+
+    call_command("seed_demo")
+    scrubber = Function.objects.get(display_name="PII Scrubber")
+    expects = dict(scrubber.saved_payloads.values_list("name", "expect"))
+    assert expects["Test user is dropped"]["status"] == "dropped"
+    assert "email" not in expects["E-mail is removed"]["returned"]["properties"]
+    assert suite_check(function=scrubber, code=scrubber.code).failures == []
