@@ -18,9 +18,21 @@ class _Page(HTMLParser):
         self.links: list[str] = []
         self.scripts: list[str] = []
         self._in_script = False
+        # Disabled buttons: [label, the reason they point at (aria-describedby)]
+        self.disabled: list[list[str]] = []
+        self._descriptions: dict[str, str] = {}
+        self._in_disabled = False
+        self._in_description: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in_script = tag == "script"
+        named = dict(attrs)
+        if tag == "button" and "disabled" in named:
+            self.disabled.append(["", named.get("aria-describedby") or ""])
+            self._in_disabled = True
+        if named.get("id", "") and str(named["id"]).startswith("why-disabled-"):
+            self._in_description = str(named["id"])
+            self._descriptions[self._in_description] = ""
         if tag == "script":
             self.scripts.append("")
         for name, value in attrs:
@@ -32,8 +44,16 @@ class _Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
             self._in_script = False
+        if tag == "button":
+            self._in_disabled = False
+        if tag == "span":
+            self._in_description = None
 
     def handle_data(self, data: str) -> None:
+        if self._in_disabled:
+            self.disabled[-1][0] += data
+        if self._in_description:
+            self._descriptions[self._in_description] += data
         if self._in_script:
             self.scripts[-1] += data
         else:
@@ -67,3 +87,12 @@ def scripts_of(page: Any) -> list[str]:
 def links_of(page: Any) -> list[str]:
     """Every `href` of the page, decoded (`&amp;` read as `&`)."""
     return _parse(page).links
+
+
+def disabled_of(page: Any) -> dict[str, str]:
+    """Each disabled button's label, and the reason its accessible description gives."""
+    parsed = _parse(page)
+    return {
+        " ".join(label.split()): parsed._descriptions.get(described, "")
+        for label, described in parsed.disabled
+    }

@@ -80,8 +80,10 @@ def test_catalog_tabs_and_search_update_in_place(page, log_in, screenshot):
     expect(page.locator(".function-row")).to_have_count(1)
     expect(page.locator(".function-row")).to_contain_text("Mailchimp Sync")
     assert "q=mail" in page.url
-    expect(page.locator(".btn[aria-disabled=true]")).to_have_attribute(
-        "title", "Only Workspace Owners and Functions Admins can create functions."
+    create = page.get_by_role("button", name="+ New Function")
+    expect(create).to_be_disabled()
+    expect(create).to_have_accessible_description(
+        "Only Workspace Owners and Functions Admins can create functions."
     )
     screenshot("catalog-search")
 

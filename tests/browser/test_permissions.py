@@ -1,5 +1,3 @@
-import re
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -29,15 +27,14 @@ def test_read_only_editor_has_no_save_and_a_forged_save_is_refused_and_audited(
     expect(page.locator(".editor-main .cm-editor")).to_be_visible()
     expect(page.locator("#save-button")).to_have_count(0)
     expect(page.locator(".editor-header .read-only-badge")).to_be_visible()
-    disabled_save = page.locator(
-        '.editor-actions [aria-disabled="true"]', has_text=re.compile("^Save$")
-    )
-    expect(disabled_save).to_have_attribute(
-        "title", "Only Workspace Owners and Functions Admins can edit functions."
+    disabled_save = page.locator(".editor-actions").get_by_role("button", name="Save", exact=True)
+    expect(disabled_save).to_be_disabled()
+    expect(disabled_save).to_have_accessible_description(
+        "Only Workspace Owners and Functions Admins can edit functions."
     )
     # The code cannot be typed into, and the test values offer no Save either.
     expect(page.locator(".editor-main .cm-content")).to_have_attribute("contenteditable", "false")
-    expect(page.locator("#test-values button")).to_have_count(0)
+    expect(page.locator("#test-values button:enabled")).to_have_count(0)
     # Owners' links are not in the top bar.
     expect(page.locator(".topnav", has_text="Members")).to_have_count(0)
     screenshot("permissions-read-only-editor")
@@ -91,8 +88,10 @@ def test_owner_adds_a_member_with_a_scoped_role(page, log_in, screenshot):
     expect(page.locator("h1")).to_have_text("Members")
     # The only owner cannot be removed; the disabled control says why.
     own_row = page.locator(f'.member-row[data-username="{owner.username}"]')
-    expect(own_row.locator('[aria-disabled="true"]', has_text="Remove")).to_have_attribute(
-        "title", "A workspace needs at least one Workspace Owner: make someone else an owner first."
+    remove = own_row.get_by_role("button", name="Remove")
+    expect(remove).to_be_disabled()
+    expect(remove).to_have_accessible_description(
+        "A workspace needs at least one Workspace Owner: make someone else an owner first."
     )
 
     form = page.locator("#add-member")

@@ -111,7 +111,7 @@ def test_read_only_member_sees_restore_disabled(page, log_in, screenshot):
         + f"?target={v1.id}&view=unified"
     )
     restore = page.locator(".page-header .btn", has_text="Restore v1")
-    expect(restore).to_have_attribute("aria-disabled", "true")
+    expect(restore).to_be_disabled()
     expect(restore).to_have_attribute(
         "title", "Only Workspace Owners and Functions Admins can edit functions."
     )

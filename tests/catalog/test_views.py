@@ -9,7 +9,7 @@ from catalog.models import Function, ResourceType
 from catalog.starters import default_code
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_workspace
-from tests.html import scripts_of, text_of, values_of
+from tests.html import disabled_of, scripts_of, text_of, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +119,8 @@ def test_catalog_query_count_does_not_grow_with_functions(client, login_as, work
 def test_read_only_member_sees_create_disabled_with_reason(client, login_as, workspace):
     login_as(Role.FUNCTIONS_READ_ONLY)
     content = client.get(list_url(workspace)).content.decode()
-    assert (
-        'aria-disabled="true" title="Only Workspace Owners and Functions Admins can create '
-        'functions."' in content
+    assert disabled_of(content)["+ New Function"] == (
+        "Only Workspace Owners and Functions Admins can create functions."
     )
     assert client.get(reverse("catalog:function_create", args=[workspace.slug])).status_code == 403
 

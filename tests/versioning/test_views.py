@@ -5,7 +5,7 @@ from django.urls import reverse
 from catalog.models import FunctionSetting
 from functions_ui.permissions.models import Role
 from tests.factories import make_function, make_member, make_setting, make_workspace
-from tests.html import scripts_of, text_of
+from tests.html import disabled_of, scripts_of, text_of
 from versioning.highlighting import highlight_css
 from versioning.models import Version
 from versioning.selectors import latest_version
@@ -269,7 +269,7 @@ def test_compare_shows_restore_disabled_for_read_only(client, login_as, function
     v1 = function.versions.get().id
     save(function, "x\n")
     content = client.get(url("compare", function, f"target={v1}")).content.decode()
-    assert f'aria-disabled="true" title="{READ_ONLY_REASON}"' in content
+    assert disabled_of(content)["Restore v1"] == READ_ONLY_REASON
 
 
 # Restore ------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_read_only_sees_the_confirmation_but_cannot_restore(client, login_as, fu
     v1 = function.versions.get()
     save(function, "b\n")
     content = client.get(url("restore", function, version_id=v1.id)).content.decode()
-    assert f'aria-disabled="true" title="{READ_ONLY_REASON}"' in content
+    assert disabled_of(content)["Restore"] == READ_ONLY_REASON
     assert client.post(url("restore", function, version_id=v1.id)).status_code == 403
     assert client.post(url("undo", function)).status_code == 403
     assert function.versions.count() == 2
