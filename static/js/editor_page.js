@@ -8,11 +8,31 @@
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
   const code = () => $("#code");
 
-  // Tabs: every panel is shown without JavaScript; with it, one at a time.
-  function showTab(name) {
-    $$(".panel-tab").forEach((tab) => tab.classList.toggle("active", tab.dataset.tab === name));
+  // Tabs: every panel is shown without JavaScript; with it, one at a time, as a WAI-ARIA tab
+  // list: the chosen tab is selected and in the tab order, the arrow keys (and Home, End) move.
+  function showTab(name, focus = false) {
+    $$(".panel-tab").forEach((tab) => {
+      const chosen = tab.dataset.tab === name;
+      tab.classList.toggle("active", chosen);
+      tab.setAttribute("aria-selected", String(chosen));
+      tab.tabIndex = chosen ? 0 : -1;
+      if (chosen && focus) tab.focus();
+    });
     $$(".side-panel .panel").forEach((panel) => panel.classList.toggle("active", panel.id === name));
   }
+
+  document.addEventListener("keydown", (event) => {
+    const tab = event.target.closest && event.target.closest(".panel-tab");
+    if (!tab) return;
+    const tabs = $$(".panel-tab");
+    const at = tabs.indexOf(tab);
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const chosen = tabs[(next + tabs.length) % tabs.length];
+    showTab(chosen.dataset.tab, true);
+    history.replaceState(null, "", `#${chosen.dataset.tab}`);
+  });
 
   // Unsaved changes: compare with the text last saved.
   let savedText = null;

@@ -281,3 +281,23 @@ def test_run_uses_the_test_value_on_screen_even_before_its_save(page, log_in):
     setting = function.settings.get()
     setting.refresh_from_db()
     assert setting.test_value == "ap-south-1"  # saved on the way
+
+
+def test_the_panel_tabs_are_a_tab_list_the_arrow_keys_move_through(page, log_in):
+    open_editor(page, log_in)
+    tabs = page.get_by_role("tablist", name="Editor panels").get_by_role("tab")
+    expect(tabs).to_have_count(4)
+    test_tab = page.get_by_role("tab", name="Test")
+    expect(test_tab).to_have_attribute("aria-selected", "true")
+    test_tab.focus()
+    page.keyboard.press("ArrowRight")
+    settings = page.get_by_role("tab", name="Settings")
+    expect(settings).to_be_focused()
+    expect(settings).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Settings")).to_be_visible()
+    expect(test_tab).to_have_attribute("tabindex", "-1")
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="History")).to_be_focused()
+    page.keyboard.press("ArrowRight")  # wraps round
+    expect(test_tab).to_be_focused()
+    expect(page.get_by_role("tabpanel", name="Test")).to_be_visible()
