@@ -58,6 +58,8 @@ function mount(textarea) {
     }),
   });
   view.dom.classList.add(`cm-${textarea.dataset.editor || "javascript"}`);
+  // The scroller takes the focus too, so that the keys scroll a long text (read-only or not).
+  view.scrollDOM.tabIndex = 0;
   if (textarea.dataset.editorHeight) view.dom.style.height = textarea.dataset.editorHeight;
   textarea.parentNode.insertBefore(view.dom, textarea);
   textarea.hidden = true;
