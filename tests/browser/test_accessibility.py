@@ -66,6 +66,4 @@ def test_every_main_page_has_no_serious_accessibility_violation(page, log_in, wo
         problems = violations(page)
         if problems:
             found[name] = problems
-    for name, problems in found.items():
-        print(name, *problems, sep="\n  ")
-    assert found == {}
+    assert found == {}, "\n".join(f"{name}: {'; '.join(p)}" for name, p in found.items())
