@@ -163,7 +163,11 @@ def compare(request: WorkspaceRequest, function_id: str) -> HttpResponse:
     latest_id, deployed_id = labels.get(Label.LATEST), labels.get(Label.DEPLOYED)
     other_view = "unified" if params.view == "split" else "split"
     compare_url = _url("compare", function)
+    suite_runs = suite_runs_of(version_ids=[base.id, target.id])
     context = {
+        "has_tests": bool(suite_payloads(function=function)),
+        "base_suite": suite_runs.get(base.id),
+        "target_suite": suite_runs.get(target.id),
         "function": function,
         "base": base,
         "target": target,

@@ -152,3 +152,18 @@ def test_save_and_deploy_checks_the_code_before_saving_it(blocking, client, logi
     assert function.versions.count() == 1  # nothing saved
     client.post(url, {"code": CODE + "\n// fine"}, HTTP_HX_REQUEST="true")
     assert function.versions.count() == 2
+
+
+def test_the_compare_page_shows_both_versions_test_badges(function, client, login_as):
+    services.expectation_capture(payload=SavedPayload.objects.get(name="pro"), code=CODE)
+    v1 = latest_version(function=function)
+    services.suite_run(version=v1)
+    broken = version_save(function=function, user=None, code=BROKEN, base_version_id=None)
+    services.suite_run(version=broken)
+    login_as(Role.FUNCTIONS_READ_ONLY)
+    page = client.get(
+        f"/w/{function.workspace.slug}/functions/{function.public_id}/versions/compare/"
+    )
+    text = text_of(page.content.decode())
+    assert "Tests: v2 ✗ tests 1 of 1 failed" in text
+    assert "v1 ✓ tests 1/1" in text
