@@ -54,7 +54,7 @@ def test_editor_page_shows_code_panels_and_save(client, login_as, destination):
     assert 'data-editor="javascript"' in content
     assert "console.log('key', settings.apiKey);" in text_of(content)
     for tab in ("Test", "Settings", "Templates", "History"):
-        assert f'role="tab">{tab}</a>' in content
+        assert re.search(rf'role="tab" id="tab-{tab.lower()}"[^>]*>{tab}</a>', content)
     assert 'id="save-button"' in content
     assert 'id="run-button"' in content
 
