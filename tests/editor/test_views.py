@@ -448,9 +448,17 @@ def test_the_fetch_trace_shows_each_request_s_headers_body_and_timing(
         headers: { Authorization: 'Bearer abc', 'X-Team': 'red' }, body: '{"n": 1}' });
       await fetch('https://api.example.com/b');
     }"""
-    content = run(client, destination, code=code, event='{"type": "track"}').content.decode()
+    content = run(
+        client,
+        destination,
+        code=code,
+        event='{"type": "track"}',
+        mock_body='{"accepted": 1}',
+    ).content.decode()
     text = text_of(content)
     assert "<code>authorization</code></td><td><code>••••</code>" in content
+    # The response as the function got it (the mocked one here).
+    assert 'class="fetch-response"' in content and '{"accepted": 1}' in text
     assert "<code>x-team</code></td><td><code>red</code>" in content
     assert '{"n": 1}' in text and "Bearer abc" not in content
     bar = r'class="waterfall-bar" style="margin-left: ([\d.]+)%; width: ([\d.]+)%"'

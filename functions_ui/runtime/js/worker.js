@@ -31,6 +31,7 @@ const MAX_REDIRECTS = 20;
 const TRACE_BODY_CHARS = 1024;
 const CREDENTIAL_HEADERS = new Set([
   'authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-auth-token', 'x-access-token', 'cookie',
+  'set-cookie',
 ]);
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_ENVS = Math.max(1, Number(config.maxEnvs) || 16);
@@ -302,6 +303,8 @@ function hostFetch(run, req, respond) {
     record.mocked = true;
     const headers = Object.entries(m.headers || {}).map(([k, v]) => [k, String(v)]);
     const body = Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body ?? ''));
+    record.response_headers = traceHeaders(headers);
+    record.response_body = traceBody(body.toString('base64'));
     setImmediate(() =>
       done(null, { status, statusText: '', headers, body: body.toString('base64'), url: req.url, redirected: false }),
     );
@@ -396,11 +399,14 @@ function hostFetch(run, req, respond) {
           pairs.push([raw[i], raw[i + 1]]);
         }
         const nullBody = [101, 204, 205, 304].includes(status);
+        const received = Buffer.concat(chunks);
+        record.response_headers = traceHeaders(pairs);
+        if (received.length) record.response_body = traceBody(received.toString('base64'));
         done(null, {
           status: status >= 200 && status <= 599 ? status : 502,
           statusText: res.statusMessage || '',
           headers: pairs,
-          body: Buffer.concat(chunks).toString('base64'),
+          body: received.toString('base64'),
           nullBody,
           url: u.toString(),
           redirected: hops > 0,
