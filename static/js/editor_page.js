@@ -186,6 +186,58 @@
       .then(() => event.detail.issueRequest(true));
   });
 
+  // Run shows its progress: the old result goes, "Running… 1.2 s" counts up, and Cancel stops
+  // waiting for the answer (the sandbox ends the run itself at its time limit).
+  let runTimer = null;
+  function runProgress(text, running) {
+    const output = $("#run-output");
+    if (!output) return;
+    output.innerHTML = "";
+    const box = document.createElement("div");
+    box.className = "run-progress";
+    box.setAttribute("role", "status");
+    const label = document.createElement("span");
+    label.id = "run-elapsed";
+    label.textContent = text;
+    box.append(label);
+    if (running) {
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "btn btn-sm";
+      cancel.id = "run-cancel";
+      cancel.textContent = "Cancel";
+      box.append(cancel);
+    }
+    output.append(box);
+  }
+  function stopRunTimer() {
+    if (runTimer) clearInterval(runTimer);
+    runTimer = null;
+  }
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.id !== "run-form") return;
+    const started = performance.now();
+    runProgress("Running… 0.0 s", true);
+    stopRunTimer();
+    runTimer = setInterval(() => {
+      const label = $("#run-elapsed");
+      if (label) label.textContent = `Running… ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    }, 100);
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.elt.id === "run-form") stopRunTimer();
+  });
+  document.addEventListener("htmx:abort", (event) => {
+    if (event.target.id === "run-form") stopRunTimer();
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("#run-cancel")) return;
+    htmx.trigger("#run-form", "htmx:abort");
+    stopRunTimer();
+    runProgress("Cancelled: no result is shown. Run again when you are ready.", false);
+    refreshRun();
+  });
+
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
     if (target.id === "save-status" && $("[data-saved]", target) && sentText !== null) {

@@ -301,3 +301,23 @@ def test_the_panel_tabs_are_a_tab_list_the_arrow_keys_move_through(page, log_in)
     page.keyboard.press("ArrowRight")  # wraps round
     expect(test_tab).to_be_focused()
     expect(page.get_by_role("tabpanel", name="Test")).to_be_visible()
+
+
+def test_run_shows_its_progress_and_can_be_cancelled(page, log_in):
+    from catalog.models import ResourceType
+
+    slow = """async function onTrack(event, settings) {
+  const end = Date.now() + 3000;
+  while (Date.now() < end) {}
+  return event;
+}
+"""
+    open_editor(page, log_in, resource_type=ResourceType.DESTINATION, code=slow)
+    page.get_by_role("button", name="▶ Run").click()
+    progress = page.locator("#run-output .run-progress")
+    expect(progress).to_contain_text("Running…")
+    expect(page.locator("#run-elapsed")).not_to_have_text("Running… 0.0 s")  # it counts up
+    page.get_by_role("button", name="Cancel").click()
+    expect(progress).to_contain_text("Cancelled: no result is shown.")
+    expect(page.locator("#run-cancel")).to_have_count(0)
+    expect(page.locator("#run-result")).to_have_count(0)

@@ -9,7 +9,7 @@ from catalog.services import setting_create, setting_test_value_set
 from functions_ui.editor import models as editor_models
 from functions_ui.editor.models import CapturedRequest, SavedPayload
 from functions_ui.permissions.models import Role
-from tests.factories import make_function, make_workspace
+from tests.factories import make_function, make_setting, make_workspace
 from tests.html import text_of
 
 pytestmark = pytest.mark.django_db
@@ -466,3 +466,18 @@ def test_the_fetch_trace_shows_each_request_s_headers_body_and_timing(
     assert len(bars) == 2
     # The second request starts after the first one began.
     assert float(bars[1][0]) >= float(bars[0][0])
+
+
+def test_an_array_setting_previews_the_array_the_code_gets(client, login_as, destination):
+    login_as()
+    setting = make_setting(function=destination, name="events", type="ARRAY")
+    html = client.get(url("test_values", destination), headers=HX).content.decode()
+    assert "The code gets settings.events = []" in text_of(html)
+    response = client.post(
+        url("setting_test_value", destination, setting.pk),
+        {"value": "Order Completed\nSigned Up"},
+        headers=HX,
+    )
+    assert 'The code gets settings.events = ["Order Completed", "Signed Up"]' in text_of(
+        response.content.decode()
+    )

@@ -46,3 +46,13 @@ def fetch_waterfall(result: Any) -> list[tuple[dict, float, float]]:
         )
         for fetch in fetches
     ]
+
+
+@register.filter
+def setting_preview(setting: Any) -> str:
+    """An Array or Map setting's saved test value as the code receives it: JSON, `[]` or `{}`
+    when none is saved."""
+    value = setting.test_value
+    if value is None:
+        value = [] if setting.type == "ARRAY" else {}
+    return json.dumps(value, ensure_ascii=False)
