@@ -151,7 +151,8 @@ def function_create_configure(request: WorkspaceRequest, type_slug: str) -> Http
             add_service_errors(form, error)
         else:
             messages.success(request, f"Function “{function.display_name}” created.")
-            return redirect(function)
+            # Straight on to testing and refining it.
+            return redirect("editor:edit", request.workspace.slug, function.public_id)
     return render(request, "catalog/create_configure.html", {**context, "form": form}, status=422)
 
 

@@ -165,7 +165,7 @@ def test_create_flow_creates_the_function(client, login_as, workspace):
     )
     function = Function.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == function.get_absolute_url()
+    assert response["Location"] == f"/w/{workspace.slug}/functions/{function.public_id}/edit/"
     assert (function.display_name, function.code, function.created_by) == ("Mailer", code, user)
     assert function.resource_type == ResourceType.DESTINATION
     assert "Mailer" in client.get(list_url(workspace)).content.decode()
