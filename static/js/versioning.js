@@ -87,4 +87,16 @@
   }
   window.addEventListener("hashchange", markTarget);
   document.addEventListener("DOMContentLoaded", markTarget);
+
+  // A large compare takes a moment to build: say so, and do not let it be asked twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-busy-text]");
+    if (!form) return;
+    var button = form.querySelector("button[type=submit]");
+    if (button) {
+      button.disabled = true;
+      button.textContent = form.dataset.busyText;
+    }
+    form.setAttribute("aria-busy", "true");
+  });
 })();

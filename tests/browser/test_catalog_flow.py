@@ -167,3 +167,27 @@ def test_search_urls_name_each_parameter_once(page, log_in):
         expect(page).to_have_url(re.compile(f"q={text}(&|$)"))
     query = parse_qs(urlparse(page.url).query)
     assert query == {"q": ["Zendesk"], "type": ["destination"]}
+
+
+def test_catalog_search_says_it_is_searching(page, log_in):
+    import re
+
+    from functions_ui.permissions.models import Role
+    from tests.factories import make_function, make_member, make_workspace
+
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    make_function(workspace=workspace, display_name="Stripe Hooks")
+    make_function(workspace=workspace, display_name="Mailer")
+    log_in(user.username)
+    indicator = page.locator("#catalog-searching")
+    expect(indicator).to_be_hidden()
+    held = []
+    # The answer waits here until the test lets it go.
+    page.route(re.compile(r".*/functions/\?q=str.*"), lambda route: held.append(route))
+    page.fill("#catalog-q", "str")
+    expect(indicator).to_be_visible()
+    expect(indicator).to_contain_text("Searching…")
+    held[0].continue_()
+    expect(page.locator(".function-row")).to_have_count(1)
+    expect(indicator).to_be_hidden()

@@ -116,3 +116,25 @@ def test_read_only_member_sees_restore_disabled(page, log_in, screenshot):
         "title", "Only Workspace Owners and Functions Admins can edit functions."
     )
     screenshot("versioning-compare-read-only")
+
+
+def test_a_compare_says_it_is_comparing_while_the_next_one_is_built(page, log_in):
+    workspace = make_workspace(slug="acme", name="Acme Inc.")
+    user = make_member(workspace=workspace, role=Role.FUNCTIONS_ADMIN)
+    function = make_function(workspace=workspace, code="one\n")
+    version_save(function=function, user=None, code="one\ntwo\n", base_version_id=None)
+    log_in(user.username)
+    page.goto(reverse("versioning:compare", args=[workspace.slug, function.public_id]))
+    # The form is sent as a person would, but the page stays (the browser's navigation is the
+    # one part not under test), so what it shows while the next compare is built can be read.
+    page.evaluate(
+        """() => {
+          const form = document.querySelector('.compare-picker');
+          form.addEventListener('submit', (event) => event.preventDefault());
+          form.requestSubmit();
+        }"""
+    )
+    button = page.locator(".compare-picker button[type=submit]")
+    expect(button).to_have_text("Comparing…")
+    expect(button).to_be_disabled()
+    expect(page.locator(".compare-picker")).to_have_attribute("aria-busy", "true")
