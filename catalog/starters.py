@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from catalog.models import ResourceType
+from catalog.starters_library import LIBRARY
 from functions_ui.runtime.types import HANDLER_BY_EVENT_TYPE
 
 
@@ -16,6 +18,9 @@ class Starter:
     resource_type: str
     code: str
     is_default: bool = False
+    # Settings the code reads (declarations only) and test payloads to try it on: (name, data).
+    settings: tuple[dict[str, Any], ...] = ()
+    payloads: tuple[tuple[str, Any], ...] = ()
 
 
 SOURCE_DEFAULT = """\
@@ -231,6 +236,13 @@ STARTERS: tuple[Starter, ...] = (
         INSERT_DROP_INTERNAL,
     ),
 )
+
+
+STARTERS += tuple(
+    Starter(slug, name, description, resource_type, code, False, tuple(settings), payloads)
+    for slug, name, description, resource_type, code, settings, payloads in LIBRARY
+)
+STARTERS_BY_SLUG = {starter.slug: starter for starter in STARTERS}
 
 
 def starters_for(resource_type: str) -> list[Starter]:

@@ -12,6 +12,11 @@ class PayloadKind(models.TextChoices):
     REQUEST = "request", "Webhook request"
     EVENT = "event", "Event"
 
+    @classmethod
+    def for_type(cls, type_slug: str) -> PayloadKind:
+        """A source is tried on webhook requests; destinations and inserts on events."""
+        return cls.REQUEST if type_slug == "source" else cls.EVENT
+
 
 class SavedPayload(models.Model):
     """A named test input a user saved to run again later."""

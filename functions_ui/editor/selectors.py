@@ -20,7 +20,7 @@ from functions_ui.permissions.policy import MemberAccess, denied_reason
 
 
 def payload_kind_for(function: Function) -> str:
-    return PayloadKind.REQUEST if function.type_slug == "source" else PayloadKind.EVENT
+    return PayloadKind.for_type(function.type_slug)
 
 
 def saved_payloads(*, function: Function) -> list[SavedPayload]:

@@ -11,7 +11,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from catalog.models import Function, SettingType
 from catalog.secrets import decrypt_value, secret_strings
-from functions_ui.editor.models import CapturedRequest, SavedPayload, TestWebhook
+from catalog.services import setting_create, setting_test_value_set
+from catalog.starters import Starter
+from functions_ui.editor.models import CapturedRequest, PayloadKind, SavedPayload, TestWebhook
 from functions_ui.runtime import MockResponse, RunOptions, RunResult, run_function
 
 CAPTURES_KEPT = 5
@@ -109,3 +111,34 @@ def capture_request(
     ]
     CapturedRequest.objects.filter(pk__in=list(stale)).delete()
     return capture
+
+
+@transaction.atomic
+def starter_extras_add(
+    *, function: Function, starter: Starter, user: User
+) -> tuple[int, list[str]]:
+    """A template's test payloads, and the settings its code reads that the function lacks
+    (an example test value where the template gives one). Returns (payloads added or
+    replaced, names of the settings declared)."""
+    existing = set(function.settings.values_list("name", flat=True))
+    declared = []
+    for item in starter.settings:
+        if item["name"] in existing:
+            continue
+        setting = setting_create(
+            function=function,
+            label=item["label"],
+            type=item["type"],
+            description=item.get("description", ""),
+            required=item.get("required", False),
+            sensitive=item.get("sensitive", False),
+        )
+        if "example" in item and not setting.sensitive:
+            setting_test_value_set(setting=setting, raw=item["example"])
+        declared.append(setting.name)
+    kind = PayloadKind.for_type(function.type_slug)
+    for name, data in starter.payloads:
+        payload_save(
+            function=function, user=user, name=f"{starter.name}: {name}"[:80], kind=kind, data=data
+        )
+    return len(starter.payloads), declared

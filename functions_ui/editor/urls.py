@@ -20,6 +20,7 @@ urlpatterns = [
     path("samples/", views.sample_event, name="sample_event"),
     path("header-row/", views.header_row, name="header_row"),
     path("payloads/", views.payload_save, name="payload_save"),
+    path("templates/<slug:starter_slug>/extras/", views.starter_extras, name="starter_extras"),
     path("payloads/<int:payload_id>/", views.payload_load, name="payload_load"),
     path("payloads/<int:payload_id>/delete/", views.payload_delete, name="payload_delete"),
     path("capture/", views.capture_poll, name="capture_poll"),

@@ -18,6 +18,7 @@ from catalog import services as catalog_services
 from catalog.forms import add_service_errors
 from catalog.models import Function
 from catalog.selectors import function_get_for_user
+from catalog.starters import STARTERS_BY_SLUG
 from functions_ui.editor import selectors, services
 from functions_ui.editor.forms import (
     RunForm,
@@ -349,6 +350,36 @@ def payload_delete(request: WorkspaceRequest, function_id: str, payload_id: int)
             "can_run": True,
         },
     )
+
+
+@require_POST
+@workspace_view
+def starter_extras(request: WorkspaceRequest, function_id: str, starter_slug: str) -> HttpResponse:
+    """A template's test payloads and the settings its code reads, added to the function."""
+    function = _function(request, function_id, "function.edit")
+    starter = STARTERS_BY_SLUG.get(starter_slug)
+    if starter is None or starter.resource_type != function.resource_type:
+        raise Http404("No such template for this function.")
+    try:
+        added, declared = services.starter_extras_add(
+            function=function, starter=starter, user=request.user
+        )
+    except ValidationError as error:
+        notice = " ".join(error.messages)
+    else:
+        notice = f"Added {added} test payload{'s' if added != 1 else ''}" + (
+            f" and the settings {', '.join(declared)}." if declared else "."
+        )
+    context = {
+        "function": function,
+        "notice": notice,
+        "saved_payloads": selectors.saved_payloads(function=function),
+        "can_run": True,
+        "oob": True,
+    }
+    response = render(request, "editor/_starter_extras.html", context)
+    trigger_client_event(response, "settings-changed")
+    return response
 
 
 @require_GET

@@ -321,3 +321,18 @@ def test_run_shows_its_progress_and_can_be_cancelled(page, log_in):
     expect(progress).to_contain_text("Cancelled: no result is shown.")
     expect(page.locator("#run-cancel")).to_have_count(0)
     expect(page.locator("#run-result")).to_have_count(0)
+
+
+def test_a_template_adds_its_test_payloads_and_settings(page, log_in, screenshot):
+    from catalog.models import ResourceType
+
+    function = open_editor(page, log_in, resource_type=ResourceType.DESTINATION)
+    page.get_by_role("tab", name="Templates").click()
+    starter = page.locator(".starter", has_text="Slack Notifications")
+    starter.get_by_role("button", name="Add its test payloads and settings").click()
+    expect(starter).to_contain_text("Added 1 test payload and the settings webhookUrl, events.")
+    screenshot("editor-templates-extras")
+    page.get_by_role("tab", name="Test").click()
+    expect(page.locator("#saved-payloads")).to_contain_text("Slack Notifications: Order completed")
+    expect(page.locator("#test-values")).to_contain_text("webhookUrl")
+    assert function.saved_payloads.count() == 1

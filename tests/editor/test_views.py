@@ -481,3 +481,24 @@ def test_an_array_setting_previews_the_array_the_code_gets(client, login_as, des
     assert 'The code gets settings.events = ["Order Completed", "Signed Up"]' in text_of(
         response.content.decode()
     )
+
+
+def test_a_template_brings_its_test_payloads_and_settings(client, login_as, destination):
+    login_as()
+    response = client.post(
+        url("starter_extras", destination, "destination-webhook-relay"), headers=HX
+    )
+    html = response.content.decode()
+    assert "Added 2 test payloads and the settings url, sharedSecret." in text_of(html)
+    assert 'id="saved-payloads" class="saved-payloads" hx-swap-oob="true"' in html
+    names = set(destination.saved_payloads.values_list("name", flat=True))
+    assert names == {"Webhook Relay: Track", "Webhook Relay: Identify"}
+    url_setting = destination.settings.get(name="url")
+    assert url_setting.test_value == "https://example.com/events"
+    assert destination.settings.get(name="sharedSecret").sensitive
+    # Again: the payloads are replaced, the settings not declared twice.
+    client.post(url("starter_extras", destination, "destination-webhook-relay"), headers=HX)
+    assert destination.saved_payloads.count() == 2
+    assert destination.settings.filter(name="url").count() == 1
+    # A template of another kind is not offered to this function.
+    assert client.post(url("starter_extras", destination, "source-stripe")).status_code == 404

@@ -364,6 +364,9 @@ TABLE: dict[str, Entry] = {
         fn, NOT_ALLOWED, EDIT_200, data=lambda w: {"name": "Mine", "data": '{"type": "track"}'}
     ),
     "editor:payload_load": web(payload_kw, READ, NOT_ALLOWED),
+    "editor:starter_extras": web(
+        lambda w: {**fn(w), "starter_slug": "destination-webhook-relay"}, NOT_ALLOWED, EDIT_200
+    ),
     "editor:payload_delete": web(payload_kw, NOT_ALLOWED, EDIT_200),
     "editor:capture_poll": web(fn, row("204 204 403 403 404 404 login"), NOT_ALLOWED),
     "editor:test_webhook_create": web(src_fn, NOT_ALLOWED, EDIT_200),
