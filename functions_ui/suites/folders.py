@@ -74,6 +74,8 @@ def _read_json(path: Path) -> Any:
         raise FolderError(f"{path}: cannot be read ({error})") from error
     except json.JSONDecodeError as error:
         raise FolderError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}") from error
+    except RecursionError as error:
+        raise FolderError(f"{path}: JSON nested too deeply") from error
 
 
 def read_folder(root: Path) -> list[FolderFunction]:

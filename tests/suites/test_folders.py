@@ -109,5 +109,8 @@ def test_a_broken_folder_says_which_file_and_why(tmp_path):
     (folder / "handler.js").write_text("")
     with pytest.raises(CommandError, match=r"broken/function.json: invalid JSON at line 1"):
         run("test", str(tmp_path))
+    (folder / "function.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CommandError, match=r"broken/function.json: JSON nested too deeply"):
+        run("test", str(tmp_path))
     with pytest.raises(CommandError, match="no such folder"):
         run("test", str(tmp_path / "missing"))
