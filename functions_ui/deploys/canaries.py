@@ -50,11 +50,10 @@ def on_canary(canary: Canary | None, key: str) -> bool:
     return canary is not None and zlib.crc32(key.encode()) % 100 < canary.percent
 
 
-def pick(instance: InstanceBase, canary: Canary | None, key: str) -> Version | None:
-    """The version that runs this event on the instance."""
-    if canary is not None and on_canary(canary, key):
-        return canary.canary_version
-    return instance.version
+def version_for(canary: Canary | None, key: str) -> Version | None:
+    """The canary's version when this event (by its key) is on the canary's side, else None:
+    the instance's own version runs it."""
+    return canary.canary_version if canary is not None and on_canary(canary, key) else None
 
 
 def count(ran: Iterable[tuple[Canary, bool, str, float]]) -> None:

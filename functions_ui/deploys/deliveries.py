@@ -189,14 +189,14 @@ def _insert_step(
     if insert is None or insert.version is None:
         return event, None
     canary = batch.canaries.get(insert.public_id)
-    canary_side = canaries.on_canary(canary, _key(event))
+    version = canaries.version_for(canary, _key(event))
     result = runs.run_instance(
         insert,
         "insert",
         event,
         settings=batch.settings_of(insert),
         mask_result=False,
-        version=canary.canary_version if canary and canary_side else None,
+        version=version,
     )
     if canary is not None:
         counted = (
@@ -204,7 +204,7 @@ def _insert_step(
             if result.ok or result.status == "dropped"
             else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
         )
-        batch.canary_ran.append((canary, canary_side, counted, result.duration_ms))
+        batch.canary_ran.append((canary, version is not None, counted, result.duration_ms))
     if result.ok and isinstance(result.result, dict):
         return result.result, None
     if result.ok:
@@ -228,8 +228,7 @@ def _insert_step(
 def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[Outcome, Any]:
     destination = delivery.destination
     canary = batch.canaries.get(destination.public_id)
-    canary_side = canaries.on_canary(canary, _key(delivery.event.payload))
-    version = canary.canary_version if canary and canary_side else None
+    version = canaries.version_for(canary, _key(delivery.event.payload))
     result = runs.run_instance(
         destination,
         "destination",
@@ -248,7 +247,7 @@ def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[
         version_id=version.pk if version else None,
     )
     if canary is not None:
-        batch.canary_ran.append((canary, canary_side, outcome.status, result.duration_ms))
+        batch.canary_ran.append((canary, version is not None, outcome.status, result.duration_ms))
     return outcome, result.result
 
 

@@ -104,13 +104,20 @@ def sources_drain(
         headers.update({k: decrypt_value(v) for k, v in request.secret_headers.items()})
         payload = source_request(body=request.body, headers=headers, query=request.query)
         canary = running.get(instance.public_id)
-        canary_side = canaries.on_canary(canary, request.request_id)
-        version = canary.canary_version if canary and canary_side else instance.version
+        version = canaries.version_for(canary, request.request_id)
         result = runs.run_instance(
             instance, "source", payload, settings=decrypted[instance.pk], version=version
         )
         ran.append(
-            _Ran(request, instance, request.attempts + 1, result, version, canary, canary_side)
+            _Ran(
+                request,
+                instance,
+                request.attempts + 1,
+                result,
+                version or instance.version,
+                canary,
+                version is not None,
+            )
         )
         if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
             claims.renew(WebhookRequest, key, timezone.now())

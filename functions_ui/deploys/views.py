@@ -364,12 +364,13 @@ def _instance_context(request: WorkspaceRequest, instance: InstanceBase, **extra
         "can_connect": request.access.can("instance.connect", function),
         "connect_denied_reason": denied_reason("instance.connect"),
         "held": health.held_count(instance=instance) if instance.health == Health.PAUSED else 0,
-        "versions": version_choices(function=function),
         "hold_limit": settings.HEALTH_HOLD_LIMIT,
         **extra,
     }
     for part in INSTANCE_PARTS[type(instance)]:
         context.update(_part_context(request, instance, part))
+    # The replay card chooses among the same versions as the canary form (one query for both).
+    context["versions"] = context["canary_versions"] or version_choices(function=function)
     if isinstance(instance, SourceInstance):
         context["webhook_url"] = webhook_url(request, instance)
         context["connected"] = list(instance.destinations.select_related("function"))
@@ -428,9 +429,9 @@ def _part_context(request: WorkspaceRequest, instance: InstanceBase, part: str) 
 
 def _canary_context(request: WorkspaceRequest, instance: InstanceBase, **extra) -> dict:
     function = instance.function
-    running = selectors.canaries_running(instance_ids=[instance.public_id])
+    canary = selectors.canaries_running(instance_ids=[instance.public_id]).get(instance.public_id)
     return {
-        "canary": running.get(instance.public_id),
+        "canary": canary,
         "past_canaries": [
             c
             for c in selectors.canary_list(function=function, instance_id=instance.public_id)
@@ -438,7 +439,9 @@ def _canary_context(request: WorkspaceRequest, instance: InstanceBase, **extra) 
         ][:5],
         "can_deploy": request.access.can("function.deploy", function),
         "deploy_denied_reason": denied_reason("function.deploy"),
-        "versions": version_choices(function=function),
+        # The start form's version choices: a running canary's live part, polled every 2 s,
+        # needs none.
+        "canary_versions": [] if canary else version_choices(function=function),
         "latest": latest_version(function=function),
         **extra,
     }

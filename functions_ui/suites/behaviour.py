@@ -123,6 +123,34 @@ def observed(result: RunResult) -> dict[str, Any]:
     }
 
 
+def observe(
+    *,
+    code: str,
+    type_slug: str,
+    data: Any,
+    settings: dict[str, Any],
+    secrets: list[str],
+    workspace: str | None,
+    function_key: str,
+) -> dict[str, Any]:
+    """Run one input through code in the sandbox, `fetch` mocked (200, `{}`): what it did. The
+    one way suites, behaviour diffs, replays and `functions test` run code."""
+    result = run_function(
+        code=code,
+        function_type=type_slug,
+        payload=runtime_payload(type_slug, data),
+        settings=settings,
+        options=RunOptions(
+            mock_fetch=True,
+            mock_response=MockResponse(status=200, body="{}"),
+            secret_values=secrets,
+            workspace=workspace,
+            function_key=function_key,
+        ),
+    )
+    return observed(result)
+
+
 class Runner:
     """Runs payloads of one function: its settings (the test settings, unless an instance's are
     given) are read and decrypted once."""
@@ -135,20 +163,15 @@ class Runner:
 
     def observe(self, code: str, payload: Payload) -> dict[str, Any]:
         """Run one payload through the code, `fetch` mocked: what it did."""
-        result = run_function(
+        return observe(
             code=code,
-            function_type=self.function.type_slug,
-            payload=runtime_payload(self.function.type_slug, payload.data),
+            type_slug=self.function.type_slug,
+            data=payload.data,
             settings=self.values,
-            options=RunOptions(
-                mock_fetch=True,
-                mock_response=MockResponse(status=200, body="{}"),
-                secret_values=self.secrets,
-                workspace=str(self.function.workspace_id),
-                function_key=self.function.public_id,
-            ),
+            secrets=self.secrets,
+            workspace=str(self.function.workspace_id),
+            function_key=self.function.public_id,
         )
-        return observed(result)
 
 
 def behaviour_compare(

@@ -31,7 +31,6 @@ from catalog.content import settings_schema_of, validate_settings_schema
 from catalog.kinds import KINDS_BY_SLUG
 from catalog.models import Function
 from functions_ui.editor.models import SavedPayload
-from functions_ui.runtime import MockResponse, RunOptions, run_function
 from functions_ui.suites import behaviour, expectations
 from functions_ui.workspaces.models import Workspace
 from versioning.selectors import latest_version
@@ -271,22 +270,18 @@ def run_tests(root: Path) -> list[TestOutcome]:
         for test in item.tests:
             started = time.perf_counter()
             secrets = [str(test.settings[n]) for n in sensitive if test.settings.get(n)]
-            result = run_function(
+            observed = behaviour.observe(
                 code=item.code,
-                function_type=item.type_slug,
-                payload=behaviour.runtime_payload(item.type_slug, test.input),
+                type_slug=item.type_slug,
+                data=test.input,
                 settings=test.settings,
-                options=RunOptions(
-                    mock_fetch=True,
-                    mock_response=MockResponse(status=200, body="{}"),
-                    secret_values=secrets,
-                    function_key=item.slug,
-                ),
+                secrets=secrets,
+                workspace=None,
+                function_key=item.slug,
             )
-            observed = behaviour.observed(result)
             if test.expect is not None:
                 problems = expectations.check(test.expect, observed)
-            elif result.status == "invalid_code":
+            elif observed["outcome"]["status"] == "invalid_code":
                 # Without expectations a test only has to run.
                 problems = [f"did not run: {observed['outcome'].get('error')}"]
             else:
