@@ -1,10 +1,11 @@
 """The event pipeline end to end, as a user feels it, on PostgreSQL and on SQLite.
 
-Real servers on loopback: gunicorn (4 processes) takes the webhooks, Celery workers run the
-demo pipeline (a Zendesk-style source that turns each webhook into a track event, the PII
-Scrubber insert function, and a destination whose `fetch` posts every event to a small local
-sink), Redis carries the wake-ups, and the sink counts what arrives. An event counts as
-delivered when the sink has it; latency is from sending the webhook to the sink's receipt.
+Real servers on loopback: gunicorn (as `gunicorn.conf.py` sets it up for production) takes the
+webhooks, Celery workers run the demo pipeline (a Zendesk-style source that turns each webhook
+into a track event, the PII Scrubber insert function, and a destination whose `fetch` posts
+every event to a small local sink), Redis carries the wake-ups, and the sink counts what
+arrives. An event counts as delivered when the sink has it; latency is from sending the webhook
+to the sink's receipt.
 
 Each database runs in a child process with its own servers; every loop is bounded and every
 server is stopped at the end. PostgreSQL is a throwaway cluster with its durable defaults
@@ -27,7 +28,6 @@ from pathlib import Path
 from functions_ui.bench.rows import BenchRow
 
 AREA = "pipeline"
-GUNICORN_WORKERS = 4
 SATURATION_EVENTS = 3000
 SUSTAINED_RATE = 300
 HEAVY_RATE = 150
@@ -497,10 +497,10 @@ def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
             "-m",
             "gunicorn",
             "functions_ui.wsgi:application",
+            "--config",
+            "gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(GUNICORN_WORKERS),
             "--log-level",
             "warning",
             env=env,

@@ -176,6 +176,8 @@ class WebServer:
             [
                 gunicorn,
                 "functions_ui.wsgi:application",
+                "--config",
+                "gunicorn.conf.py",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
