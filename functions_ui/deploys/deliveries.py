@@ -30,8 +30,10 @@ from functions_ui.deploys.models import (
     RunStatus,
 )
 from functions_ui.deploys.retry import destination_policy
+from functions_ui.runtime.api import MANY_MAX_RUNS as RUNS_PER_CALL
 from functions_ui.runtime.masking import secret_masker
-from functions_ui.runtime.types import STATUS_LABELS
+from functions_ui.runtime.types import STATUS_LABELS, RunResult
+from versioning.models import Version
 
 DELIVERY_FIELDS = (
     "status",
@@ -163,13 +165,23 @@ def deliver_claimed(
         [d.destination.public_id for d in rows] + [i.public_id for i in inserts.values()]
     )
     grouped: dict[int, list[Delivery]] = {}
+    singles: dict[int, list[Delivery]] = {}
     for delivery in rows:
         if delivery.first_attempt_at is None:
             delivery.first_attempt_at = now
         if delivery.attempts == 0 and runs.uses_batches(delivery.destination):
             grouped.setdefault(delivery.destination_id, []).append(delivery)
         else:
-            _deliver_one(batch, delivery, inserts.get(delivery.destination_id))
+            singles.setdefault(delivery.destination_id, []).append(delivery)
+    for destination_id, group in singles.items():
+        start = 0
+        while start < len(group):
+            # A worker that dies repeats at most PIPELINE_COMMIT_EVERY deliveries: a chunk is no
+            # larger than the room left before the next write of outcomes.
+            room = settings.PIPELINE_COMMIT_EVERY - len(batch.pending)
+            chunk = group[start : start + max(1, min(room, RUNS_PER_CALL))]
+            _deliver_each(batch, chunk, inserts.get(destination_id))
+            start += len(chunk)
     size = settings.DELIVERY_BATCH_SIZE
     for destination_id, group in grouped.items():
         for start in range(0, len(group), size):
@@ -182,29 +194,67 @@ def _key(event: dict) -> str:
     return str(event.get("messageId") or "")
 
 
-def _insert_step(
-    batch: _Batch, insert: InsertInstance | None, event: dict
-) -> tuple[dict | None, Outcome | None]:
-    """Run the insert function: the event to go on, or the outcome that ends the delivery."""
-    if insert is None or insert.version is None:
-        return event, None
-    canary = batch.canaries.get(insert.public_id)
-    version = canaries.version_for(canary, _key(event))
-    result = runs.run_instance(
-        insert,
-        "insert",
-        event,
-        settings=batch.settings_of(insert),
-        mask_result=False,
-        version=version,
-    )
-    if canary is not None:
-        counted = (
-            RunStatus.DELIVERED
-            if result.ok or result.status == "dropped"
-            else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
+def _by_version(versions: list[Version | None]) -> dict[str, list[int]]:
+    """Positions of the runs by the version that runs them ("" for the instance's own)."""
+    groups: dict[str, list[int]] = {}
+    for index, version in enumerate(versions):
+        groups.setdefault(version.pk if version is not None else "", []).append(index)
+    return groups
+
+
+def _run_sides(
+    batch: _Batch,
+    instance: DestinationInstance | InsertInstance,
+    function_type: str,
+    payloads: list[Any],
+    keys: list[str],
+    *,
+    mask_result: bool = True,
+) -> tuple[list[RunResult], list[Version | None], Canary | None]:
+    """Run the instance on the payloads (each on its canary side, by its key): one runtime round
+    trip per version and up to MANY_MAX_RUNS payloads. The results, the versions that ran (None:
+    the instance's own), and the instance's running canary."""
+    canary = batch.canaries.get(instance.public_id)
+    versions = [canaries.version_for(canary, key) for key in keys]
+    results: list[RunResult | None] = [None] * len(payloads)
+    for indexes in _by_version(versions).values():
+        ran = runs.run_instance_many(
+            instance,
+            function_type,
+            [payloads[i] for i in indexes],
+            settings=batch.settings_of(instance),
+            mask_result=mask_result,
+            version=versions[indexes[0]],
         )
-        batch.canary_ran.append((canary, version is not None, counted, result.duration_ms))
+        for index, result in zip(indexes, ran, strict=True):
+            results[index] = result
+    return [r for r in results if r is not None], versions, canary
+
+
+def _insert_steps(
+    batch: _Batch, insert: InsertInstance | None, events: list[dict]
+) -> list[tuple[dict | None, Outcome | None]]:
+    """Run the insert function on each event: the event to go on, or the outcome that ends its
+    delivery."""
+    if insert is None or insert.version is None:
+        return [(event, None) for event in events]
+    results, versions, canary = _run_sides(
+        batch, insert, "insert", events, [_key(e) for e in events], mask_result=False
+    )
+    steps: list[tuple[dict | None, Outcome | None]] = []
+    for result, version in zip(results, versions, strict=True):
+        if canary is not None:
+            counted = (
+                RunStatus.DELIVERED
+                if result.ok or result.status == "dropped"
+                else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
+            )
+            batch.canary_ran.append((canary, version is not None, counted, result.duration_ms))
+        steps.append(_insert_outcome(result))
+    return steps
+
+
+def _insert_outcome(result: RunResult) -> tuple[dict | None, Outcome | None]:
     if result.ok and isinstance(result.result, dict):
         return result.result, None
     if result.ok:
@@ -225,46 +275,61 @@ def _insert_step(
     )
 
 
-def _destination_step(batch: _Batch, delivery: Delivery, payload: Any) -> tuple[Outcome, Any]:
-    destination = delivery.destination
-    canary = batch.canaries.get(destination.public_id)
-    version = canaries.version_for(canary, _key(delivery.event.payload))
-    result = runs.run_instance(
-        destination,
-        "destination",
-        payload,
-        settings=batch.settings_of(destination),
-        version=version,
+def _destination_steps(
+    batch: _Batch, deliveries: list[Delivery], payloads: list[Any]
+) -> list[tuple[Outcome, Any]]:
+    """Run the deliveries' destination (one for all of them) on the payloads: each one's
+    outcome, and what its handler returned."""
+    if not deliveries:
+        return []
+    destination = deliveries[0].destination
+    results, versions, canary = _run_sides(
+        batch, destination, "destination", payloads, [_key(d.event.payload) for d in deliveries]
     )
-    outcome = Outcome(
-        status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
-        category="" if result.ok else result.category,
-        stage="" if result.ok else "destination",
-        error=result.error,
-        logs=result.logs,
-        fetches=result.fetches,
-        duration_ms=result.duration_ms,
-        version_id=version.pk if version else None,
-    )
-    if canary is not None:
-        batch.canary_ran.append((canary, version is not None, outcome.status, result.duration_ms))
-    return outcome, result.result
+    steps = []
+    for result, version in zip(results, versions, strict=True):
+        outcome = Outcome(
+            status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
+            category="" if result.ok else result.category,
+            stage="" if result.ok else "destination",
+            error=result.error,
+            logs=result.logs,
+            fetches=result.fetches,
+            duration_ms=result.duration_ms,
+            version_id=version.pk if version else None,
+        )
+        if canary is not None:
+            batch.canary_ran.append(
+                (canary, version is not None, outcome.status, result.duration_ms)
+            )
+        steps.append((outcome, result.result))
+    return steps
 
 
-def _deliver_one(batch: _Batch, delivery: Delivery, insert: InsertInstance | None) -> None:
-    event, outcome = _insert_step(batch, insert, delivery.event.payload)
-    if outcome is None:
-        assert event is not None  # the insert passed the event on
-        payload = runs.single_payload(delivery.destination, event)
-        outcome, _ = _destination_step(batch, delivery, payload)
+def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
+    """Deliver events one destination run each (the deliveries share their destination)."""
+    going: list[tuple[Delivery, dict]] = []
+    for delivery, (event, stopped) in zip(
+        group, _insert_steps(batch, insert, [d.event.payload for d in group]), strict=True
+    ):
+        if stopped is None:
+            assert event is not None  # the insert passed the event on
+            going.append((delivery, event))
+        else:
+            batch.done(delivery, stopped)
+    payloads = [runs.single_payload(delivery.destination, event) for delivery, event in going]
+    for (delivery, event), (outcome, _) in zip(
+        going, _destination_steps(batch, [d for d, _ in going], payloads), strict=True
+    ):
         outcome.insert_output = batch.shown(insert, event)
-    batch.done(delivery, outcome)
+        batch.done(delivery, outcome)
 
 
 def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
     going: list[tuple[Delivery, dict]] = []
-    for delivery in group:
-        event, stopped = _insert_step(batch, insert, delivery.event.payload)
+    for delivery, (event, stopped) in zip(
+        group, _insert_steps(batch, insert, [d.event.payload for d in group]), strict=True
+    ):
         if stopped is None:
             assert event is not None  # the insert passed the event on
             going.append((delivery, event))
@@ -272,7 +337,7 @@ def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance 
             batch.done(delivery, stopped)
     if not going:
         return
-    outcome, result = _destination_step(batch, going[0][0], [event for _, event in going])
+    [(outcome, result)] = _destination_steps(batch, [going[0][0]], [[event for _, event in going]])
     for (delivery, event), each in zip(
         going, _batch_outcomes(outcome, result, len(going)), strict=True
     ):

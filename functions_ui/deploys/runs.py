@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
 from functions_ui.deploys.retry import RetryPolicy
-from functions_ui.runtime import RunOptions, RunResult, run_function
+from functions_ui.runtime import RunOptions, RunResult, run_function, run_many
 from functions_ui.runtime.api import declared_handlers
 
 if TYPE_CHECKING:
@@ -58,6 +59,39 @@ def instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str]
 
 
 @sensitive_variables("settings")
+def run_instance_many(
+    instance: InstanceBase,
+    function_type: str,
+    payloads: list[Any],
+    *,
+    settings: tuple[dict[str, Any], list[str]] | None = None,
+    mask_result: bool = True,
+    version: Version | None = None,
+) -> list[RunResult]:
+    """run_instance over many payloads, sharing round trips to the runtime: a result each.
+
+    Like run_instance it never raises: a failure outside the user's code becomes every
+    payload's result.
+    """
+    if not payloads:
+        return []
+    try:
+        values, hidden = settings if settings is not None else instance_settings(instance)
+        version = version or instance.version
+        assert version is not None  # an instance runs a version from its creation on
+        return run_many(
+            code=version.code,
+            function_type=function_type,
+            payloads=payloads,
+            settings=values,
+            options=_options(instance, version, hidden, mask_result),
+        )
+    except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
+        failed = _failure(instance, error)
+        return [replace(failed) for _ in payloads]
+
+
+@sensitive_variables("settings")
 def run_instance(
     instance: InstanceBase,
     function_type: str,
@@ -78,23 +112,34 @@ def run_instance(
             function_type=function_type,
             payload=payload,
             settings=values,
-            options=RunOptions(
-                cache_namespace=f"{instance.public_id}:{version.pk}",
-                secret_values=hidden,
-                workspace=str(instance.function.workspace_id),
-                function_key=instance.function.public_id,
-                mask_result=mask_result,
-            ),
+            options=_options(instance, version, hidden, mask_result),
         )
-    except RuntimeUnavailable as error:
-        return error_result("retry", "RuntimeUnavailable", f"The runtime is busy: {error}")
     except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
-        log.exception("run of %s failed outside the function", instance.public_id)
-        return error_result(
-            "bad_request",
-            "InternalError",
-            f"The function could not be run ({type(error).__name__}); see the server log.",
-        )
+        return _failure(instance, error)
+
+
+def _options(
+    instance: InstanceBase, version: Version, hidden: list[str], mask_result: bool
+) -> RunOptions:
+    return RunOptions(
+        cache_namespace=f"{instance.public_id}:{version.pk}",
+        secret_values=hidden,
+        workspace=str(instance.function.workspace_id),
+        function_key=instance.function.public_id,
+        mask_result=mask_result,
+    )
+
+
+def _failure(instance: InstanceBase, error: Exception) -> RunResult:
+    """The result of a run that failed outside the user's code."""
+    if isinstance(error, RuntimeUnavailable):
+        return error_result("retry", "RuntimeUnavailable", f"The runtime is busy: {error}")
+    log.error("run of %s failed outside the function", instance.public_id, exc_info=error)
+    return error_result(
+        "bad_request",
+        "InternalError",
+        f"The function could not be run ({type(error).__name__}); see the server log.",
+    )
 
 
 @lru_cache(maxsize=512)

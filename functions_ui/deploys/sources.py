@@ -37,6 +37,7 @@ from functions_ui.deploys.models import (
     WebhookRequest,
 )
 from functions_ui.deploys.retry import source_policy
+from functions_ui.runtime.api import MANY_MAX_RUNS as RUNS_PER_CALL
 from functions_ui.runtime.masking import MASK
 from functions_ui.runtime.requests import source_request
 from functions_ui.runtime.types import RunResult
@@ -90,43 +91,58 @@ def sources_drain(
             pk__in={r.instance_id for r in requests}
         )
     }
-    decrypted: dict[int, tuple] = {}
     running = canaries.running_for(i.public_id for i in instances.values())
-    ran: list[_Ran] = []
-    renewed = time.monotonic()
+    # The requests of one instance that run the same version go to the runtime together.
+    groups: dict[tuple[int, str], list[tuple[WebhookRequest, Canary | None, Version | None]]] = {}
     for request in requests:
         instance = instances.get(request.instance_id)
         if instance is None or instance.version is None:
             continue
-        if instance.pk not in decrypted:
-            decrypted[instance.pk] = runs.instance_settings(instance)
-        headers = dict(request.headers)
-        headers.update({k: decrypt_value(v) for k, v in request.secret_headers.items()})
-        payload = source_request(body=request.body, headers=headers, query=request.query)
         canary = running.get(instance.public_id)
         version = canaries.version_for(canary, request.request_id)
-        result = runs.run_instance(
-            instance, "source", payload, settings=decrypted[instance.pk], version=version
-        )
-        ran.append(
-            _Ran(
-                request,
+        side = (instance.pk, version.pk if version is not None else "")
+        groups.setdefault(side, []).append((request, canary, version))
+    ran: list[_Ran] = []
+    renewed = time.monotonic()
+    for (instance_pk, _), group in groups.items():
+        instance = instances[instance_pk]
+        decrypted = runs.instance_settings(instance)
+        for start in range(0, len(group), RUNS_PER_CALL):
+            chunk = group[start : start + RUNS_PER_CALL]
+            results = runs.run_instance_many(
                 instance,
-                request.attempts + 1,
-                result,
-                version or instance.version,
-                canary,
-                version is not None,
+                "source",
+                [_payload(request) for request, _, _ in chunk],
+                settings=decrypted,
+                version=chunk[0][2],
             )
-        )
-        if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
-            claims.renew(WebhookRequest, key, timezone.now())
-            renewed = time.monotonic()
+            for (request, canary, version), result in zip(chunk, results, strict=True):
+                ran.append(
+                    _Ran(
+                        request,
+                        instance,
+                        request.attempts + 1,
+                        result,
+                        version or instance.version,
+                        canary,
+                        version is not None,
+                    )
+                )
+            if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
+                claims.renew(WebhookRequest, key, timezone.now())
+                renewed = time.monotonic()
     handed_on = _record(key=key, ids=ids, ran=ran, now=now, rng=rng)
     if handed_on is not None:
         # The fresh events go straight on, in this worker, without another queue trip.
         deliveries.deliver_claimed(key=handed_on[0], rows=handed_on[1], now=now, rng=rng)
     return len(ids)
+
+
+def _payload(request: WebhookRequest) -> dict:
+    """The request as onRequest gets it: its credential headers decrypted."""
+    headers = dict(request.headers)
+    headers.update({k: decrypt_value(v) for k, v in request.secret_headers.items()})
+    return source_request(body=request.body, headers=headers, query=request.query)
 
 
 @transaction.atomic

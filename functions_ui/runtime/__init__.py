@@ -2,7 +2,7 @@
 
 Public API::
 
-    from functions_ui.runtime import run_function, check_code, RunOptions, RunResult
+    from functions_ui.runtime import run_function, run_many, check_code, RunOptions, RunResult
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ __all__ = [
     "RuntimeUnavailable",
     "check_code",
     "run_function",
+    "run_many",
 ]
 
 if TYPE_CHECKING:
-    from functions_ui.runtime.api import check_code, run_function
+    from functions_ui.runtime.api import check_code, run_function, run_many
     from functions_ui.runtime.types import (
         CodeProblem,
         MockResponse,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     # Imported lazily so that loading the Django app does not import the pool.
-    if name in ("run_function", "check_code"):
+    if name in ("run_function", "run_many", "check_code"):
         from functions_ui.runtime import api
 
         return getattr(api, name)

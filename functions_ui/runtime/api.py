@@ -58,90 +58,193 @@ def run_function(
     events (onBatch). Never raises for problems in the user's code; raises RuntimeUnavailable
     when Node.js cannot be used and ValueError for an unknown function_type.
     """
-    if function_type not in FUNCTION_TYPES:
-        raise ValueError(f"function_type must be one of {', '.join(FUNCTION_TYPES)}")
     opts = options or RunOptions()
-    timeout_ms = int(opts.timeout_ms or runtime_setting("RUNTIME_TIMEOUT_MS"))
+    call = _Call(code, function_type, settings, opts)
     started = time.perf_counter()
+    refused = call.refused(payload)
+    if refused is not None:
+        return refused
+    msg = {**call.msg, "op": "run", "id": next_request_id(), "data": call.data(payload)}
+    try:
+        reply = call.pool.request(msg, call.timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, call.tenant)
+    except (WorkerTimeout, WorkerCrashed) as failure:
+        return call.result(call.failed(failure), started)
+    return call.result(reply, started)
 
-    if function_type == "source":
-        if not isinstance(payload, dict):
-            payload = {"body": payload}
-        if _body_size(payload.get("body")) > SOURCE_BODY_LIMIT:
+
+# A batch of runs sent in one round trip: at most this many payloads, or this many bytes of them.
+MANY_MAX_RUNS = 25
+MANY_MAX_BYTES = 1024 * 1024
+
+
+@sensitive_variables("settings", "msg", "opts", "options")
+def run_many(
+    *,
+    code: str,
+    function_type: str,
+    payloads: list[Any],
+    settings: dict[str, Any] | None,
+    options: RunOptions | None = None,
+) -> list[RunResult]:
+    """Run the same code with the same settings on each payload: one result per payload, in order.
+
+    The runs are the same as run_function's, one after the other in one worker, but up to
+    MANY_MAX_RUNS of them share one round trip to it. When a worker has to be stopped (a run
+    missed its hard deadline, or the process died), the payloads of that round trip without a
+    result run again one by one, so each gets an outcome of its own.
+    """
+    opts = options or RunOptions()
+    call = _Call(code, function_type, settings, opts)
+    results: list[RunResult | None] = [None] * len(payloads)
+    waiting: list[tuple[int, str]] = []
+    for index, payload in enumerate(payloads):
+        refused = call.refused(payload)
+        if refused is not None:
+            results[index] = refused
+        else:
+            waiting.append((index, call.data(payload)))
+    while waiting:
+        chunk: list[tuple[int, str]] = []
+        size = 0
+        for index, data in waiting:
+            if chunk and (len(chunk) >= MANY_MAX_RUNS or size + len(data) > MANY_MAX_BYTES):
+                break
+            chunk.append((index, data))
+            size += len(data)
+        waiting = waiting[len(chunk) :]
+        started = time.perf_counter()
+        msg = {
+            **call.msg,
+            "op": "runMany",
+            "id": next_request_id(),
+            "data": [data for _, data in chunk],
+            # A batch starts no run after this long, so a round trip ends within twice a run's
+            # time limit (plus the margin) however many runs it carries.
+            "budgetMs": call.timeout_ms,
+        }
+        try:
+            reply = call.pool.request(
+                msg, 2 * call.timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, call.tenant
+            )
+            answers = reply.get("results")
+        except (WorkerTimeout, WorkerCrashed):
+            answers = None
+        if not isinstance(answers, list):
+            # The worker was stopped, or its answer could not be read as a whole (an output
+            # nested too deeply): each payload runs alone and gets its own outcome.
+            for index, _ in chunk:
+                results[index] = run_function(
+                    code=code,
+                    function_type=function_type,
+                    payload=payloads[index],
+                    settings=settings,
+                    options=opts,
+                )
+            continue
+        for (index, _), answer in zip(chunk, answers, strict=False):
+            results[index] = call.result(answer, started)
+        # Runs the worker did not start (its budget ran out) go in the next round trip.
+        waiting = chunk[len(answers) :] + waiting
+    return [result for result in results if result is not None]
+
+
+class _Call:
+    """What every run of one code with one settings shares: the message, the pool, the masks."""
+
+    def __init__(
+        self, code: str, function_type: str, settings: dict[str, Any] | None, options: RunOptions
+    ) -> None:
+        if function_type not in FUNCTION_TYPES:
+            raise ValueError(f"function_type must be one of {', '.join(FUNCTION_TYPES)}")
+        self.function_type = function_type
+        self.settings = settings or {}
+        self.options = options
+        self.timeout_ms = int(options.timeout_ms or runtime_setting("RUNTIME_TIMEOUT_MS"))
+        self.tenant = options.workspace or DEFAULT_TENANT
+        self.pool = get_pool(options.memory_mb)
+        allowed = [*runtime_setting("RUNTIME_FETCH_ALLOWED_HOSTS"), *options.allowed_hosts]
+        mock = None
+        if options.mock_fetch:
+            m = options.mock_response
+            mock = {"status": m.status, "headers": dict(m.headers), "body": m.body}
+        self.msg = {
+            "code": code,
+            "timeoutMs": self.timeout_ms,
+            "mock": mock,
+            "allowedHosts": [h.strip("[]").lower() for h in allowed],
+            "cacheNamespace": options.cache_namespace,
+            "fnKey": options.function_key or "",
+        }
+        self.mask = secret_masker(options.secret_values)
+
+    def refused(self, payload: Any) -> RunResult | None:
+        """The result of a payload refused before it runs (a source body over the limit)."""
+        if self.function_type != "source":
+            return None
+        body = payload.get("body") if isinstance(payload, dict) else payload
+        if _body_size(body) > SOURCE_BODY_LIMIT:
             return error_result(
                 "bad_request",
                 "PayloadTooLarge",
                 f"the request body is larger than the {SOURCE_BODY_LIMIT // 1024} KiB limit",
             )
+        return None
 
-    data = json.dumps(
-        {"kind": function_type, "payload": payload, "settings": settings or {}},
-        ensure_ascii=False,
-        default=str,
-    )
-    allowed = [*runtime_setting("RUNTIME_FETCH_ALLOWED_HOSTS"), *opts.allowed_hosts]
-    mock = None
-    if opts.mock_fetch:
-        m = opts.mock_response
-        mock = {"status": m.status, "headers": dict(m.headers), "body": m.body}
-    msg = {
-        "op": "run",
-        "id": next_request_id(),
-        "code": code,
-        "data": data,
-        "timeoutMs": timeout_ms,
-        "mock": mock,
-        "allowedHosts": [h.strip("[]").lower() for h in allowed],
-        "cacheNamespace": opts.cache_namespace,
-        "fnKey": opts.function_key or "",
-    }
-    pool = get_pool(opts.memory_mb)
-    try:
-        reply = pool.request(
-            msg, timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, opts.workspace or DEFAULT_TENANT
+    def data(self, payload: Any) -> str:
+        if self.function_type == "source" and not isinstance(payload, dict):
+            payload = {"body": payload}
+        return json.dumps(
+            {"kind": self.function_type, "payload": payload, "settings": self.settings},
+            ensure_ascii=False,
+            default=str,
         )
-    except WorkerTimeout:
-        result = error_result(
-            "timeout",
-            "TimeoutError",
-            f"Function timed out after {timeout_ms} ms (the worker was stopped and restarted)",
-        )
-    except WorkerCrashed as exc:
-        if exc.oom:
-            result = error_result(
+
+    def failed(self, failure: Exception) -> RunResult:
+        if isinstance(failure, WorkerTimeout):
+            return error_result(
+                "timeout",
+                "TimeoutError",
+                f"Function timed out after {self.timeout_ms} ms "
+                "(the worker was stopped and restarted)",
+            )
+        if isinstance(failure, WorkerCrashed) and failure.oom:
+            return error_result(
                 "bad_request",
                 "MemoryLimitExceeded",
-                f"The function ran out of memory (limit {pool.memory_mb} MB); "
+                f"The function ran out of memory (limit {self.pool.memory_mb} MB); "
                 "the worker was restarted",
             )
-        else:
-            result = error_result(
-                "bad_request", "WorkerCrashed", "The function's worker process exited unexpectedly"
-            )
-    else:
-        result = make_result(
-            reply.get("status", "bad_request"),
-            events=reply.get("events") or [],
-            objects=reply.get("objects") or [],
-            result=reply.get("result"),
-            logs=reply.get("logs") or [],
-            fetches=reply.get("fetches") or [],
-            error=reply.get("error"),
-            duration_ms=float(reply.get("duration_ms") or 0.0),
+        return error_result(
+            "bad_request", "WorkerCrashed", "The function's worker process exited unexpectedly"
         )
-    if not result.duration_ms:
-        result.duration_ms = round((time.perf_counter() - started) * 1000, 3)
 
-    mask = secret_masker(opts.secret_values)
-    if mask is not None:
-        result.logs = mask(result.logs)
-        result.error = mask(result.error)
-        result.fetches = mask(result.fetches)
-        result.events = mask(result.events)
-        result.objects = mask(result.objects)
-        if opts.mask_result:
-            result.result = mask(result.result)
-    return result
+    def result(self, reply: dict[str, Any] | RunResult, started: float) -> RunResult:
+        """A reply (or a failure's result) as a RunResult, its secrets masked."""
+        if isinstance(reply, RunResult):
+            result = reply
+        else:
+            result = make_result(
+                reply.get("status", "bad_request"),
+                events=reply.get("events") or [],
+                objects=reply.get("objects") or [],
+                result=reply.get("result"),
+                logs=reply.get("logs") or [],
+                fetches=reply.get("fetches") or [],
+                error=reply.get("error"),
+                duration_ms=float(reply.get("duration_ms") or 0.0),
+            )
+        if not result.duration_ms:
+            result.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        mask = self.mask
+        if mask is not None:
+            result.logs = mask(result.logs)
+            result.error = mask(result.error)
+            result.fetches = mask(result.fetches)
+            result.events = mask(result.events)
+            result.objects = mask(result.objects)
+            if self.options.mask_result:
+                result.result = mask(result.result)
+        return result
 
 
 _STRIP = re.compile(

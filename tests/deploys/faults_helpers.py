@@ -67,16 +67,16 @@ STOP_MID_DELIVERIES = """
 import redis
 from functions_ui.deploys import deliveries
 deliveries.COMMIT_INTERVAL_S = 3600
-_done = deliveries._Batch.done
+_write = deliveries._Batch.write
 _stopped = []
-def _stopping_done(self, delivery, outcome):
-    _done(self, delivery, outcome)
+def _stopping_write(self):
     if not _stopped and len(self.pending) >= int(os.environ["TEST_STOP_AT"]):
         _stopped.append(True)
         client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
         client.rpush("test:stopped", len(self.pending))
         client.blpop("test:never", timeout=0)
-deliveries._Batch.done = _stopping_done
+    _write(self)
+deliveries._Batch.write = _stopping_write
 """
 
 # Worker setup code: stop the worker after a source batch ran, before it is recorded.

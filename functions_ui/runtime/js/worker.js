@@ -553,21 +553,46 @@ function finish(run, outcomeJson) {
     };
     resultJson = 'null';
   }
-  write(
-    `{"id":${JSON.stringify(run.msgId)},"status":${JSON.stringify(result.status)},` +
+  run.reply(
+    `"status":${JSON.stringify(result.status)},` +
       `"error":${JSON.stringify(result.error || null)},"result":${resultJson},` +
       `"events":[${run.events.join(',')}],"objects":[${run.objects.join(',')}],` +
       `"logs":${JSON.stringify(run.logs)},"fetches":${JSON.stringify(run.fetches)},` +
-      `"duration_ms":${round(performance.now() - run.started)}}`,
+      `"duration_ms":${round(performance.now() - run.started)}`,
   );
 }
 
 function handleRun(msg) {
+  startRun(msg, String(msg.data), (fields) => write(`{"id":${JSON.stringify(msg.id)},${fields}}`));
+}
+
+// One function over many payloads in one round trip: the runs go one after the other, each with
+// its own time limit, and one line answers them all. A batch stops starting runs once it has
+// taken budgetMs; the caller sends the rest again. Saves a pipe round trip (two process wake-ups
+// and a JSON line each way) per event, which cost as much as a short function's run.
+function handleRunMany(msg) {
+  const payloads = Array.isArray(msg.data) ? msg.data : [];
+  const budget = Math.max(1, Number(msg.budgetMs) || 5000);
+  const started = performance.now();
+  const results = [];
+  const next = () => {
+    if (results.length >= payloads.length || (results.length && performance.now() - started > budget)) {
+      write(`{"id":${JSON.stringify(msg.id)},"results":[${results.join(',')}]}`);
+      return;
+    }
+    startRun(msg, String(payloads[results.length]), (fields) => {
+      results.push(`{${fields}}`);
+      setImmediate(next);
+    });
+  };
+  next();
+}
+
+function startRun(msg, data, reply) {
   const started = performance.now();
   const timeoutMs = Math.max(1, Number(msg.timeoutMs) || 5000);
   const run = {
     id: nextRunId++,
-    msgId: msg.id,
     started,
     timeoutMs,
     deadline: started + timeoutMs,
@@ -580,6 +605,7 @@ function handleRun(msg) {
     tickTimer: null,
     deadlineTimer: null,
     mock: msg.mock || null,
+    reply,
     allowedHosts: new Set((msg.allowedHosts || []).map((h) => String(h).toLowerCase())),
   };
   const code = String(msg.code || '');
@@ -602,7 +628,7 @@ function handleRun(msg) {
     retire(env);
     finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${timeoutMs} ms`));
   }, timeoutMs);
-  enter(run, env, env.start, [run.id, String(msg.data), typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : '']);
+  enter(run, env, env.start, [run.id, data, typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : '']);
 }
 
 let checkIsolate = null;
@@ -625,6 +651,7 @@ rl.on('line', (line) => {
     return;
   }
   if (msg.op === 'run') handleRun(msg);
+  else if (msg.op === 'runMany') handleRunMany(msg);
   else if (msg.op === 'check') handleCheck(msg);
   else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), isolates: envs.size });
 });

@@ -1,0 +1,142 @@
+"""run_many: one code over many payloads in shared round trips, each run on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions_ui.runtime import RunOptions, run_function, run_many
+from functions_ui.runtime import api as runtime_api
+from functions_ui.runtime.masking import MASK
+from functions_ui.runtime.pool import WorkerCrashed, WorkerPool
+from functions_ui.runtime.types import SOURCE_BODY_LIMIT
+
+MIXED = """
+async function onTrack(event, settings) {
+  console.log('saw', event.n);
+  if (event.n === 1) throw new DropEvent('not this one');
+  if (event.n === 2) throw new RetryError('later');
+  if (event.n === 3) return { token: settings.token };
+  return { n: event.n * 10 };
+}
+"""
+
+
+def track(n: int) -> dict:
+    return {"type": "track", "event": "E", "n": n}
+
+
+def test_each_payload_gets_its_own_result_in_order() -> None:
+    results = run_many(
+        code=MIXED,
+        function_type="destination",
+        payloads=[track(n) for n in range(60)],
+        settings={"token": "s3cret-token"},
+        options=RunOptions(secret_values=["s3cret-token"]),
+    )
+    assert len(results) == 60
+    assert [r.status for r in results[:5]] == ["success", "dropped", "retry", "success", "success"]
+    assert results[0].result == {"n": 0}
+    assert results[59].result == {"n": 590}
+    # The secret a run returned is masked, as in run_function.
+    assert results[3].result == {"token": MASK}
+    # Each run's console is its own.
+    assert [r.logs[0]["message"] for r in results[:3]] == ["saw 0", "saw 1", "saw 2"]
+    assert all(len(r.logs) == 1 for r in results)
+
+
+def test_the_same_as_one_run_at_a_time() -> None:
+    payloads = [track(n) for n in range(5)]
+    alone = [
+        run_function(code=MIXED, function_type="destination", payload=p, settings={"token": "t"})
+        for p in payloads
+    ]
+    together = run_many(
+        code=MIXED, function_type="destination", payloads=payloads, settings={"token": "t"}
+    )
+    shape = [(r.status, r.category, r.result, r.error and r.error["name"]) for r in alone]
+    assert [(r.status, r.category, r.result, r.error and r.error["name"]) for r in together] == (
+        shape
+    )
+
+
+def test_a_run_that_times_out_fails_alone() -> None:
+    code = """
+    async function onTrack(event) {
+      if (event.n === 1) { while (true) {} }
+      return event.n;
+    }
+    """
+    results = run_many(
+        code=code,
+        function_type="destination",
+        payloads=[track(n) for n in range(4)],
+        settings={},
+        options=RunOptions(timeout_ms=300),
+    )
+    assert [r.status for r in results] == ["success", "timeout", "success", "success"]
+    assert [r.result for r in results if r.status == "success"] == [0, 2, 3]
+
+
+def test_runs_past_the_budget_go_in_the_next_round_trip(monkeypatch) -> None:
+    """Each run waits 150 ms and a round trip starts none after 300 ms (its run time limit): the
+    runs need several round trips, and every one of them ends with its result."""
+    trips = []
+    request = WorkerPool.request
+
+    def counting(self, msg, timeout_s, tenant="_default"):
+        reply = request(self, msg, timeout_s, tenant)
+        if msg.get("op") == "runMany":
+            trips.append(len(reply["results"]))
+        return reply
+
+    monkeypatch.setattr(WorkerPool, "request", counting)
+    code = "async function onTrack(e) { await new Promise(r => setTimeout(r, 150)); return e.n }"
+    results = run_many(
+        code=code,
+        function_type="destination",
+        payloads=[track(n) for n in range(6)],
+        settings={},
+        options=RunOptions(timeout_ms=300),
+    )
+    assert [r.result for r in results] == [0, 1, 2, 3, 4, 5]
+    assert len(trips) >= 2
+    assert sum(trips) == 6
+
+
+def test_a_lost_worker_runs_each_payload_alone(monkeypatch) -> None:
+    request = WorkerPool.request
+
+    def crashing(self, msg, timeout_s, tenant="_default"):
+        if msg.get("op") == "runMany":
+            raise WorkerCrashed("gone", oom=False, started=True)
+        return request(self, msg, timeout_s, tenant)
+
+    monkeypatch.setattr(WorkerPool, "request", crashing)
+    results = run_many(
+        code=MIXED, function_type="destination", payloads=[track(0), track(4)], settings={}
+    )
+    assert [r.result for r in results] == [{"n": 0}, {"n": 40}]
+
+
+def test_an_oversized_source_body_is_refused_alone() -> None:
+    code = "async function onRequest(request) { Segment.track({ event: 'E', userId: 'u' }) }"
+    results = run_many(
+        code=code,
+        function_type="source",
+        payloads=[{"body": "{}"}, {"body": "x" * (SOURCE_BODY_LIMIT + 1)}, {"body": "{}"}],
+        settings={},
+    )
+    assert [r.status for r in results] == ["success", "bad_request", "success"]
+    assert results[1].error["name"] == "PayloadTooLarge"
+    assert [len(r.events) for r in results] == [1, 0, 1]
+
+
+@pytest.mark.parametrize("count", [0, 1, runtime_api.MANY_MAX_RUNS + 1])
+def test_any_number_of_payloads(count: int) -> None:
+    results = run_many(
+        code=MIXED,
+        function_type="destination",
+        payloads=[track(10 + n) for n in range(count)],
+        settings={},
+    )
+    assert [r.result for r in results] == [{"n": (10 + n) * 10} for n in range(count)]
