@@ -111,15 +111,22 @@ class _Batch:
     def write(self) -> None:
         if self.pending:
             # The drain's clock, moved on by the time the batch has taken so far.
-            now = self.now + timedelta(seconds=time.monotonic() - self.started)
+            now = self.now + timedelta(seconds=self.elapsed())
             _record(self.key, self.pending, now=now, rng=self.rng, canary_ran=self.canary_ran)
             self.canary_ran = []
-            # Only a batch that has run for a third of its lease needs a longer one.
-            if time.monotonic() - self.renewed > settings.PIPELINE_LEASE_SECONDS / 3:
-                claims.renew(Delivery, self.key, now)
-                self.renewed = time.monotonic()
+            self.keep_lease()
         self.pending = []
         self.written_at = time.monotonic()
+
+    def keep_lease(self) -> None:
+        """Renew the batch's claims once it has run for a third of its lease (called between
+        runtime round trips and after writes, so a slow destination keeps its claims)."""
+        if time.monotonic() - self.renewed > settings.PIPELINE_LEASE_SECONDS / 3:
+            claims.renew(Delivery, self.key, self.now + timedelta(seconds=self.elapsed()))
+            self.renewed = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
 
 def deliveries_drain(
@@ -225,6 +232,7 @@ def _run_sides(
             settings=batch.settings_of(instance),
             mask_result=mask_result,
             version=versions[indexes[0]],
+            between=batch.keep_lease,
         )
         for index, result in zip(indexes, ran, strict=True):
             results[index] = result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -67,8 +68,10 @@ def run_instance_many(
     settings: tuple[dict[str, Any], list[str]] | None = None,
     mask_result: bool = True,
     version: Version | None = None,
+    between: Callable[[], None] | None = None,
 ) -> list[RunResult]:
-    """run_instance over many payloads, sharing round trips to the runtime: a result each.
+    """run_instance over many payloads, sharing round trips to the runtime: a result each
+    (`between` is called after each round trip).
 
     Like run_instance it never raises: a failure outside the user's code becomes every
     payload's result.
@@ -85,6 +88,7 @@ def run_instance_many(
             payloads=payloads,
             settings=values,
             options=_options(instance, version, hidden, mask_result),
+            between=between,
         )
     except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
         failed = _failure(instance, error)

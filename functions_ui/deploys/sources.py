@@ -37,7 +37,6 @@ from functions_ui.deploys.models import (
     WebhookRequest,
 )
 from functions_ui.deploys.retry import source_policy
-from functions_ui.runtime.api import MANY_MAX_RUNS as RUNS_PER_CALL
 from functions_ui.runtime.masking import MASK
 from functions_ui.runtime.requests import source_request
 from functions_ui.runtime.types import RunResult
@@ -104,33 +103,37 @@ def sources_drain(
         groups.setdefault(side, []).append((request, canary, version))
     ran: list[_Ran] = []
     renewed = time.monotonic()
+
+    def keep_lease() -> None:
+        # Called between runtime round trips: a batch that has run for a third of its lease
+        # renews its claims.
+        nonlocal renewed
+        if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
+            claims.renew(WebhookRequest, key, timezone.now())
+            renewed = time.monotonic()
+
     for (instance_pk, _), group in groups.items():
         instance = instances[instance_pk]
-        decrypted = runs.instance_settings(instance)
-        for start in range(0, len(group), RUNS_PER_CALL):
-            chunk = group[start : start + RUNS_PER_CALL]
-            results = runs.run_instance_many(
-                instance,
-                "source",
-                [_payload(request) for request, _, _ in chunk],
-                settings=decrypted,
-                version=chunk[0][2],
-            )
-            for (request, canary, version), result in zip(chunk, results, strict=True):
-                ran.append(
-                    _Ran(
-                        request,
-                        instance,
-                        request.attempts + 1,
-                        result,
-                        version or instance.version,
-                        canary,
-                        version is not None,
-                    )
+        results = runs.run_instance_many(
+            instance,
+            "source",
+            [_payload(request) for request, _, _ in group],
+            settings=runs.instance_settings(instance),
+            version=group[0][2],
+            between=keep_lease,
+        )
+        for (request, canary, version), result in zip(group, results, strict=True):
+            ran.append(
+                _Ran(
+                    request,
+                    instance,
+                    request.attempts + 1,
+                    result,
+                    version or instance.version,
+                    canary,
+                    version is not None,
                 )
-            if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
-                claims.renew(WebhookRequest, key, timezone.now())
-                renewed = time.monotonic()
+            )
     handed_on = _record(key=key, ids=ids, ran=ran, now=now, rng=rng)
     if handed_on is not None:
         # The fresh events go straight on, in this worker, without another queue trip.

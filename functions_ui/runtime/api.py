@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
@@ -85,13 +86,16 @@ def run_many(
     payloads: list[Any],
     settings: dict[str, Any] | None,
     options: RunOptions | None = None,
+    between: Callable[[], None] | None = None,
 ) -> list[RunResult]:
     """Run the same code with the same settings on each payload: one result per payload, in order.
 
     The runs are the same as run_function's, one after the other in one worker, but up to
     MANY_MAX_RUNS of them share one round trip to it. When a worker has to be stopped (a run
     missed its hard deadline, or the process died), the payloads of that round trip without a
-    result run again one by one, so each gets an outcome of its own.
+    result run again one by one, so each gets an outcome of its own. `between` is called after
+    every round trip (a caller renews its claims there: a round trip takes at most twice a run's
+    time limit, however many runs it carries).
     """
     opts = options or RunOptions()
     call = _Call(code, function_type, settings, opts)
@@ -140,11 +144,15 @@ def run_many(
                     settings=settings,
                     options=opts,
                 )
-            continue
-        for (index, _), answer in zip(chunk, answers, strict=False):
-            results[index] = call.result(answer, started)
-        # Runs the worker did not start (its budget ran out) go in the next round trip.
-        waiting = chunk[len(answers) :] + waiting
+                if between is not None:
+                    between()
+        else:
+            for (index, _), answer in zip(chunk, answers, strict=False):
+                results[index] = call.result(answer, started)
+            # Runs the worker did not start (its budget ran out) go in the next round trip.
+            waiting = chunk[len(answers) :] + waiting
+        if between is not None:
+            between()
     return [result for result in results if result is not None]
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from functions_ui.deploys import instances
+from functions_ui.deploys import claims, instances
 from functions_ui.deploys.intake import webhook_accept
 from functions_ui.deploys.models import (
     Delivery,
@@ -18,6 +18,7 @@ from functions_ui.deploys.models import (
 from functions_ui.deploys.retention import delivery_records_trim
 from functions_ui.deploys.sweep import pipeline_sweep
 from functions_ui.runtime.masking import MASK
+from functions_ui.runtime.pool import WorkerPool
 from tests.deploys.helpers import (
     JSON,
     T0,
@@ -284,6 +285,76 @@ def test_an_insert_returning_nothing_filters_the_event(workspace, pipeline):
         RunStatus.FILTERED,
         "Filtered at insert function",
     )
+
+
+def test_a_batch_shares_runtime_round_trips_and_keeps_each_events_outcome(
+    workspace, pipeline, monkeypatch
+):
+    """Ten webhooks in one drain: each function runs over all of them in one round trip to
+    the runtime, and every run, event and delivery still has its own outcome."""
+    source, destination = pipeline
+    save_code(
+        destination,
+        """async function onTrack(event) {
+          if (event.properties.n === 3) throw new ValidationError('no threes');
+          console.log('got', event.properties.n);
+        }""",
+    )
+    make_insert(workspace=workspace, destination=destination)
+    trips = []
+    request = WorkerPool.request
+
+    def counting(self, msg, timeout_s, tenant="_default"):
+        trips.append((msg["op"], len(msg["data"]) if msg["op"] == "runMany" else 1))
+        return request(self, msg, timeout_s, tenant)
+
+    monkeypatch.setattr(WorkerPool, "request", counting)
+    for n in range(10):
+        post(source, {"event": "Drop me" if n == 5 else "A", "n": n})
+    assert drain_sources(workspace.pk) == 10
+    # The source, the insert (10 events) and the destination (the 9 the insert passed on).
+    assert trips == [("runMany", 10), ("runMany", 10), ("runMany", 9)]
+    outcomes = {
+        d.event.payload["properties"]["n"]: (d.status, d.stage)
+        for d in Delivery.objects.select_related("event")
+    }
+    assert outcomes == {
+        **dict.fromkeys(range(10), (RunStatus.DELIVERED, "")),
+        3: (RunStatus.REJECTED, "destination"),
+        5: (RunStatus.FILTERED, "insert"),
+    }
+    delivered = Delivery.objects.filter(status=RunStatus.DELIVERED).select_related("event")
+    assert all(
+        d.logs[0]["message"] == f"got {d.event.payload['properties']['n']}" for d in delivered
+    )
+
+
+def test_a_slow_batch_renews_its_claims_between_round_trips(
+    workspace, pipeline, settings, monkeypatch
+):
+    """A round trip starts no run after a run's time limit, so a batch of slow runs takes many;
+    between them, a batch that has used a third of its lease renews it."""
+    settings.PIPELINE_LEASE_SECONDS = 0.3
+    settings.RUNTIME_TIMEOUT_MS = 100
+    source, destination = pipeline
+    save_code(
+        destination,
+        "async function onTrack() { await new Promise((r) => setTimeout(r, 60)); }",
+    )
+    renewed = []
+    renew = claims.renew
+
+    def spying(model, key, now):
+        renewed.append((model, Delivery.objects.filter(claim=key).count()))
+        renew(model, key, now)
+
+    monkeypatch.setattr(claims, "renew", spying)
+    for n in range(6):
+        post(source, {"n": n})
+    drain_sources(workspace.pk)
+    # Renewed while the six deliveries were still claimed, before their outcomes were written.
+    assert (Delivery, 6) in renewed
+    assert set(Delivery.objects.values_list("status", "claim")) == {(RunStatus.DELIVERED, "")}
 
 
 def test_an_insert_returning_an_object_nested_too_deep_ends_failed(workspace, pipeline):
