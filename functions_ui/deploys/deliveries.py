@@ -5,9 +5,8 @@ through its destination's enabled insert function (which may change or drop it),
 destination's handler; first attempts to a destination that defines `onBatch` go to it together,
 up to DELIVERY_BATCH_SIZE at a time. The events of one destination share runtime round trips
 (runs.run_instance_many), each run still on its own. Outcomes are recorded every
-PIPELINE_COMMIT_EVERY events,
-in one transaction each, so a worker that dies repeats at most that many deliveries (at least
-once: the repeat carries the same messageId).
+PIPELINE_COMMIT_EVERY events, in one transaction each, so a worker that dies repeats at most that
+many deliveries (at least once: the repeat carries the same messageId).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One run of an instance's deployed code: the step every stage of the pipeline shares.
+"""Runs of an instance's deployed code: the step every stage of the pipeline shares.
 
 A run never raises: whatever goes wrong outside the user's code (the runtime is busy, a value
 cannot be decrypted, a reply cannot be read) becomes a result with a category, so the caller
@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
 from functions_ui.deploys.retry import RetryPolicy
-from functions_ui.runtime import RunOptions, RunResult, run_function, run_many
+from functions_ui.runtime import RunOptions, RunResult, run_many
 from functions_ui.runtime.api import declared_handlers
 
 if TYPE_CHECKING:
@@ -70,11 +70,11 @@ def run_instance_many(
     version: Version | None = None,
     between: Callable[[], None] | None = None,
 ) -> list[RunResult]:
-    """run_instance over many payloads, sharing round trips to the runtime: a result each
-    (`between` is called after each round trip).
+    """Run the instance's deployed version (or `version`, a canary's) on each payload, sharing
+    round trips to the runtime: a result each, in order (`between` is called after each round
+    trip). Settings may be decrypted already.
 
-    Like run_instance it never raises: a failure outside the user's code becomes every
-    payload's result.
+    It never raises: a failure outside the user's code becomes every payload's result.
     """
     if not payloads:
         return []
@@ -93,33 +93,6 @@ def run_instance_many(
     except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
         failed = _failure(instance, error)
         return [replace(failed) for _ in payloads]
-
-
-@sensitive_variables("settings")
-def run_instance(
-    instance: InstanceBase,
-    function_type: str,
-    payload: Any,
-    *,
-    settings: tuple[dict[str, Any], list[str]] | None = None,
-    mask_result: bool = True,
-    version: Version | None = None,
-) -> RunResult:
-    """Run the instance's deployed version (or `version`, a canary's) on one payload (settings
-    may be decrypted already)."""
-    try:
-        values, hidden = settings if settings is not None else instance_settings(instance)
-        version = version or instance.version
-        assert version is not None  # an instance runs a version from its creation on
-        return run_function(
-            code=version.code,
-            function_type=function_type,
-            payload=payload,
-            settings=values,
-            options=_options(instance, version, hidden, mask_result),
-        )
-    except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
-        return _failure(instance, error)
 
 
 def _options(

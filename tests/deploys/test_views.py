@@ -2,6 +2,7 @@ import json
 
 import pytest
 import redis
+from django.test import Client
 from django.urls import reverse
 
 from catalog.secrets import encrypt_value
@@ -104,6 +105,26 @@ def test_webhook_answers_404_to_unknown_and_rotated_tokens(client, workspace):
     assert client.post(old, {}, content_type="application/json").status_code == 404
     unknown = reverse("instance_webhook", args=["nope"])
     assert client.post(unknown, {}, content_type="application/json").status_code == 404
+
+
+def test_webhooks_skip_the_middleware_that_serves_people(
+    client, workspace, django_user_model, celery_on_redis
+):
+    """A webhook needs no session, user, CSRF token or messages: it answers before them."""
+    _, source = make_source(workspace=workspace)
+    client.force_login(django_user_model.objects.create_user(username="someone"))
+    response = client.post(hook(source), {"event": "A"}, content_type="application/json")
+    assert response.status_code == 200
+    assert WebhookRequest.objects.get().request_id == response.json()["requestId"]
+    request = response.wsgi_request
+    assert not hasattr(request, "session")
+    assert not hasattr(request, "user")
+    assert request.resolver_match.url_name == "instance_webhook"
+    # Other POSTs still pass through all of it: CSRF is checked for a person's form.
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(django_user_model.objects.get(username="someone"))
+    refused = guarded.post(reverse("catalog:function_list", args=[workspace.slug]), {})
+    assert refused.status_code == 403
 
 
 def test_webhook_accepts_durably_while_redis_is_down(
