@@ -64,5 +64,8 @@ class WebhookLane:
                 match = None
             if match is not None and match.func is webhook:
                 request.resolver_match = match
-                return webhook(request, *match.args, **match.kwargs)
+                response = webhook(request, *match.args, **match.kwargs)
+                # As CommonMiddleware would: a sized answer, not a chunked one.
+                response.headers["Content-Length"] = str(len(response.content))
+                return response
         return self.get_response(request)

@@ -116,6 +116,7 @@ def test_webhooks_skip_the_middleware_that_serves_people(
     response = client.post(hook(source), {"event": "A"}, content_type="application/json")
     assert response.status_code == 200
     assert WebhookRequest.objects.get().request_id == response.json()["requestId"]
+    assert response.headers["Content-Length"] == str(len(response.content))
     request = response.wsgi_request
     assert not hasattr(request, "session")
     assert not hasattr(request, "user")
