@@ -187,14 +187,33 @@ def deliver_claimed(
             # A worker that dies repeats at most PIPELINE_COMMIT_EVERY deliveries: a chunk is no
             # larger than the room left before the next write of outcomes.
             room = settings.PIPELINE_COMMIT_EVERY - len(batch.pending)
-            chunk = group[start : start + max(1, min(room, RUNS_PER_CALL))]
+            chunk = group[start : start + max(1, min(room, _chunk_size(destination_id)))]
+            started = time.monotonic()
             _deliver_each(batch, chunk, inserts.get(destination_id))
+            _seconds_per_event[destination_id] = (time.monotonic() - started) / len(chunk)
             start += len(chunk)
     size = settings.DELIVERY_BATCH_SIZE
     for destination_id, group in grouped.items():
         for start in range(0, len(group), size):
             _deliver_batch(batch, group[start : start + size], inserts.get(destination_id))
     batch.write()
+
+
+# How long the last events of each destination took in this process (insert and destination run).
+_seconds_per_event: dict[int, float] = {}
+
+
+def _chunk_size(destination_id: int) -> int:
+    """How many events of a destination share runtime round trips before their outcomes are
+    written: as many as its recent events took COMMIT_INTERVAL_S to run (at most
+    RUNS_PER_CALL), so that a slow destination's outcomes show as soon as before, one by one.
+    An unknown destination starts with one event."""
+    if len(_seconds_per_event) > 10_000:
+        _seconds_per_event.clear()
+    seconds = _seconds_per_event.get(destination_id)
+    if seconds is None:
+        return 1
+    return max(1, min(RUNS_PER_CALL, int(COMMIT_INTERVAL_S / max(seconds, 1e-6))))
 
 
 def _key(event: dict) -> str:
