@@ -334,8 +334,11 @@ def _destination_steps(
     return steps
 
 
-def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
-    """Deliver events one destination run each (the deliveries share their destination)."""
+def _through_insert(
+    batch: _Batch, group: list[Delivery], insert: InsertInstance | None
+) -> list[tuple[Delivery, dict]]:
+    """Run the insert function over the group: the deliveries it passes on, with their events
+    (those it drops or fails are done here)."""
     going: list[tuple[Delivery, dict]] = []
     for delivery, (event, stopped) in zip(
         group, _insert_steps(batch, insert, [d.event.payload for d in group]), strict=True
@@ -345,6 +348,12 @@ def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance |
             going.append((delivery, event))
         else:
             batch.done(delivery, stopped)
+    return going
+
+
+def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
+    """Deliver events one destination run each (the deliveries share their destination)."""
+    going = _through_insert(batch, group, insert)
     payloads = [runs.single_payload(delivery.destination, event) for delivery, event in going]
     for (delivery, event), (outcome, _) in zip(
         going, _destination_steps(batch, [d for d, _ in going], payloads), strict=True
@@ -354,15 +363,8 @@ def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance |
 
 
 def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
-    going: list[tuple[Delivery, dict]] = []
-    for delivery, (event, stopped) in zip(
-        group, _insert_steps(batch, insert, [d.event.payload for d in group]), strict=True
-    ):
-        if stopped is None:
-            assert event is not None  # the insert passed the event on
-            going.append((delivery, event))
-        else:
-            batch.done(delivery, stopped)
+    """Deliver events to an onBatch destination, in one run."""
+    going = _through_insert(batch, group, insert)
     if not going:
         return
     [(outcome, result)] = _destination_steps(batch, [going[0][0]], [[event for _, event in going]])

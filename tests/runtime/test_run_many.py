@@ -59,6 +59,17 @@ def test_the_same_as_one_run_at_a_time() -> None:
     )
 
 
+def run_tracks(code: str, count: int, **options) -> list:
+    """Run destination code over `count` track events with run_many."""
+    return run_many(
+        code=code,
+        function_type="destination",
+        payloads=[track(n) for n in range(count)],
+        settings={},
+        options=RunOptions(**options),
+    )
+
+
 def test_a_run_that_times_out_fails_alone() -> None:
     code = """
     async function onTrack(event) {
@@ -66,13 +77,7 @@ def test_a_run_that_times_out_fails_alone() -> None:
       return event.n;
     }
     """
-    results = run_many(
-        code=code,
-        function_type="destination",
-        payloads=[track(n) for n in range(4)],
-        settings={},
-        options=RunOptions(timeout_ms=300),
-    )
+    results = run_tracks(code, 4, timeout_ms=300)
     assert [r.status for r in results] == ["success", "timeout", "success", "success"]
     assert [r.result for r in results if r.status == "success"] == [0, 2, 3]
 
@@ -91,13 +96,7 @@ def test_runs_past_the_budget_go_in_the_next_round_trip(monkeypatch) -> None:
 
     monkeypatch.setattr(WorkerPool, "request", counting)
     code = "async function onTrack(e) { await new Promise(r => setTimeout(r, 150)); return e.n }"
-    results = run_many(
-        code=code,
-        function_type="destination",
-        payloads=[track(n) for n in range(6)],
-        settings={},
-        options=RunOptions(timeout_ms=300),
-    )
+    results = run_tracks(code, 6, timeout_ms=300)
     assert [r.result for r in results] == [0, 1, 2, 3, 4, 5]
     assert len(trips) >= 2
     assert sum(trips) == 6
