@@ -43,7 +43,7 @@ def _body_size(body: Any) -> int:
     return len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
-@sensitive_variables("settings", "data", "msg", "opts", "options")
+@sensitive_variables("settings", "data", "msg", "opts", "options", "call")
 def run_function(
     *,
     code: str,
@@ -78,7 +78,7 @@ MANY_MAX_RUNS = 25
 MANY_MAX_BYTES = 1024 * 1024
 
 
-@sensitive_variables("settings", "msg", "opts", "options")
+@sensitive_variables("settings", "msg", "opts", "options", "call")
 def run_many(
     *,
     code: str,
@@ -133,7 +133,7 @@ def run_many(
             answers = reply.get("results")
         except (WorkerTimeout, WorkerCrashed):
             answers = None
-        if not isinstance(answers, list):
+        if not isinstance(answers, list) or not answers:
             # The worker was stopped, or its answer could not be read as a whole (an output
             # nested too deeply): each payload runs alone and gets its own outcome.
             for index, _ in chunk:
