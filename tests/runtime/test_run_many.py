@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 from functions_ui.runtime import RunOptions, run_function, run_many
 from functions_ui.runtime import api as runtime_api
 from functions_ui.runtime.masking import MASK
-from functions_ui.runtime.pool import WorkerCrashed, WorkerPool
+from functions_ui.runtime.pool import WorkerPool
 from functions_ui.runtime.types import SOURCE_BODY_LIMIT
 
 MIXED = """
@@ -19,6 +25,9 @@ async function onTrack(event, settings) {
   return { n: event.n * 10 };
 }
 """
+
+
+S = "success"
 
 
 def track(n: int) -> dict:
@@ -102,19 +111,67 @@ def test_runs_past_the_budget_go_in_the_next_round_trip(monkeypatch) -> None:
     assert sum(trips) == 6
 
 
-def test_a_lost_worker_runs_each_payload_alone(monkeypatch) -> None:
-    request = WorkerPool.request
+def _worker_pids() -> set[int]:
+    """Node.js runtime processes on this machine."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if b"worker.js" in fh.read():
+                    pids.add(int(entry))
+    return pids
 
-    def crashing(self, msg, timeout_s, tenant="_default"):
-        if msg.get("op") == "runMany":
-            raise WorkerCrashed("gone", oom=False, started=True)
-        return request(self, msg, timeout_s, tenant)
 
-    monkeypatch.setattr(WorkerPool, "request", crashing)
-    results = run_many(
-        code=MIXED, function_type="destination", payloads=[track(0), track(4)], settings={}
-    )
-    assert [r.result for r in results] == [{"n": 0}, {"n": 40}]
+def test_a_worker_killed_mid_round_trip_costs_no_outcome(keep_alive_server) -> None:
+    """The Node.js process is SIGKILLed while the first run of a round trip waits (its request
+    reached the server): the round trip's payloads run again one by one, on a new process, and
+    each ends with its result."""
+    url, requests_seen = keep_alive_server
+    before = _worker_pids()
+    killed: list[int] = []
+
+    def kill_the_new_worker() -> None:
+        deadline = time.monotonic() + 20
+        while not requests_seen and time.monotonic() < deadline:
+            time.sleep(0.005)
+        killed.extend(_worker_pids() - before)
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_new_worker)
+    killer.start()
+    code = f"""
+    async function onTrack(event) {{
+      if (event.n === 0) {{
+        await fetch('{url}/first');
+        await new Promise((r) => setTimeout(r, 1000));
+      }}
+      return event.n;
+    }}
+    """
+    results = run_tracks(code, 3, workspace="killed-mid-round-trip", allowed_hosts=["127.0.0.1"])
+    killer.join()
+    assert killed
+    assert not _worker_pids() & set(killed)
+    assert [(r.status, r.result) for r in results] == [(S, 0), (S, 1), (S, 2)]
+    assert len(requests_seen) == 2  # the first run's request, then its run alone
+
+
+def test_an_answer_too_deep_to_read_costs_only_its_own_outcome() -> None:
+    """One output nested deeper than Python reads spoils the round trip's answer line: the
+    payloads run again one by one, and only that one fails."""
+    code = """
+    async function onTrack(event) {
+      if (event.n !== 1) return event.n;
+      const deep = {}; let cur = deep;
+      for (let i = 0; i < 1500; i++) { cur.a = {}; cur = cur.a; }
+      return deep;
+    }
+    """
+    results = run_tracks(code, 3)
+    assert [r.status for r in results] == ["success", "bad_request", "success"]
+    assert results[1].error["name"] == "OutputTooDeep"
+    assert [results[0].result, results[2].result] == [0, 2]
 
 
 def test_an_oversized_source_body_is_refused_alone() -> None:
