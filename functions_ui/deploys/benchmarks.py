@@ -1,9 +1,9 @@
 """The event pipeline end to end, as a user feels it, on PostgreSQL and on SQLite.
 
-Real servers on loopback: gunicorn (as `gunicorn.conf.py` sets it up for production) takes the
-webhooks, Celery workers run the demo pipeline (a Zendesk-style source that turns each webhook
-into a track event, the PII Scrubber insert function, and a destination whose `fetch` posts
-every event to a small local sink), Redis carries the wake-ups, and the sink counts what
+Real servers on loopback: gunicorn (as `functions_ui/gunicorn_conf.py` sets it up for production)
+takes the webhooks, Celery workers run the demo pipeline (a Zendesk-style source that turns each
+webhook into a track event, the PII Scrubber insert function, and a destination whose `fetch`
+posts every event to a small local sink), Redis carries the wake-ups, and the sink counts what
 arrives. An event counts as delivered when the sink has it; latency is from sending the webhook
 to the sink's receipt.
 
@@ -498,7 +498,7 @@ def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
             "gunicorn",
             "functions_ui.wsgi:application",
             "--config",
-            "gunicorn.conf.py",
+            "python:functions_ui.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

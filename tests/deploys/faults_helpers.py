@@ -177,7 +177,7 @@ class WebServer:
                 gunicorn,
                 "functions_ui.wsgi:application",
                 "--config",
-                "gunicorn.conf.py",
+                "python:functions_ui.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -1,4 +1,4 @@
-"""The production web server's settings: `gunicorn -c gunicorn.conf.py functions_ui.wsgi`.
+"""The production web server's settings: `gunicorn -c python:functions_ui.gunicorn_conf ...`.
 
 One process per core, each with a few threads (gunicorn's `gthread` worker). Measured on the
 2-core bench machine (`make bench`): four sync processes spent 1.5-1.7 ms of CPU per webhook and
