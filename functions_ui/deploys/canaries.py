@@ -15,11 +15,11 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from functions_ui.audit.models import AuditAction
@@ -34,11 +34,21 @@ if TYPE_CHECKING:
 
 ERROR_STATUSES = frozenset({RunStatus.FAILED, RunStatus.REJECTED, RunStatus.RETRYING})
 MAX_MINUTES = 24 * 60
+AnyInstance = TypeVar("AnyInstance", bound=InstanceBase)
 
 
-def running_for(instance_ids: Iterable[str]) -> dict[str, Canary]:
-    """The running canaries of these instances (by public id): one query per batch."""
-    ids = list(instance_ids)
+def flag_running(queryset: QuerySet[AnyInstance]) -> QuerySet[AnyInstance]:
+    """Instances marked `has_running_canary`, so that a batch asks for canaries only when one
+    runs (most batches have none, and the question then costs no statement of its own)."""
+    running = Canary.objects.filter(status=CanaryStatus.RUNNING, instance_id=OuterRef("public_id"))
+    return queryset.annotate(has_running_canary=Exists(running))
+
+
+def running_for(instances: Iterable[InstanceBase]) -> dict[str, Canary]:
+    """The running canaries of these instances, by public id: at most one query per batch.
+
+    An instance not loaded through `flag_running` is looked up, to be safe."""
+    ids = [i.public_id for i in instances if getattr(i, "has_running_canary", True)]
     if not ids:
         return {}
     canaries = Canary.objects.filter(status=CanaryStatus.RUNNING, instance_id__in=ids)

@@ -149,9 +149,9 @@ def deliveries_drain(
         return 0
     rows = list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
     # A batch has few destinations: load each once, not once per delivery with its code.
-    destinations = DestinationInstance.objects.select_related("version", "function").in_bulk(
-        {d.destination_id for d in rows}
-    )
+    destinations = canaries.flag_running(
+        DestinationInstance.objects.select_related("version", "function")
+    ).in_bulk({d.destination_id for d in rows})
     for delivery in rows:
         delivery.destination = destinations[delivery.destination_id]
     deliver_claimed(key=key, rows=rows, now=now, rng=rng)
@@ -164,13 +164,13 @@ def deliver_claimed(
     """Deliver deliveries this worker holds under `key` (their event and destination loaded)."""
     inserts = {
         i.destination_id: i
-        for i in InsertInstance.objects.filter(
-            destination_id__in={d.destination_id for d in rows}, enabled=True
-        ).select_related("version", "function")
+        for i in canaries.flag_running(
+            InsertInstance.objects.select_related("version", "function")
+        ).filter(destination_id__in={d.destination_id for d in rows}, enabled=True)
     }
     batch = _Batch(key, now, rng)
     batch.canaries = canaries.running_for(
-        [d.destination.public_id for d in rows] + [i.public_id for i in inserts.values()]
+        [*{d.destination_id: d.destination for d in rows}.values(), *inserts.values()]
     )
     grouped: dict[int, list[Delivery]] = {}
     singles: dict[int, list[Delivery]] = {}

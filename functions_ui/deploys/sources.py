@@ -86,11 +86,11 @@ def sources_drain(
     requests = list(WebhookRequest.objects.filter(pk__in=ids).order_by("id"))
     instances = {
         i.pk: i
-        for i in SourceInstance.objects.select_related("version", "function").filter(
-            pk__in={r.instance_id for r in requests}
-        )
+        for i in canaries.flag_running(
+            SourceInstance.objects.select_related("version", "function")
+        ).filter(pk__in={r.instance_id for r in requests})
     }
-    running = canaries.running_for(i.public_id for i in instances.values())
+    running = canaries.running_for(instances.values())
     # The requests of one instance that run the same version go to the runtime together.
     groups: dict[tuple[int, str], list[tuple[WebhookRequest, Canary | None, Version | None]]] = {}
     for request in requests:
@@ -287,9 +287,9 @@ def _fan_out(
         by_source.setdefault(source_id, []).append(destination_id)
     destinations = {
         d.pk: d
-        for d in DestinationInstance.objects.filter(
-            pk__in={d for ids in by_source.values() for d in ids}, enabled=True
-        ).select_related("version", "function")
+        for d in canaries.flag_running(
+            DestinationInstance.objects.select_related("version", "function")
+        ).filter(pk__in={d for ids in by_source.values() for d in ids}, enabled=True)
     }
     window = timedelta(seconds=settings.DELIVERY_BATCH_WINDOW_SECONDS)
     batched = {pk for pk, d in destinations.items() if runs.uses_batches(d)}

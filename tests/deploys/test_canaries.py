@@ -24,6 +24,7 @@ from tests.deploys.helpers import (
     T0,
     drain_deliveries,
     make_destination,
+    make_insert,
     make_source,
     run_source,
 )
@@ -148,3 +149,23 @@ def test_a_source_canary_splits_webhook_requests(workspace):
     assert set(versions) == {canary.stable_version_id, version.pk}
     canary.refresh_from_db()
     assert canary.canary_runs == versions[version.pk]
+
+
+def test_an_insert_canary_changes_a_share_of_events_before_the_destination(pipeline):
+    source, _, destination = pipeline
+    _, insert = make_insert(
+        workspace=source.function.workspace,
+        destination=destination,
+        code="async function onTrack(event) { event.properties.side = 'stable'; return event; }",
+    )
+    canary = start(
+        insert,
+        "async function onTrack(event) { event.properties.side = 'canary'; return event; }",
+        percent=50,
+    )
+    for n in range(30):
+        run_source(source, {"event": "Order", "n": n})
+    sides = Counter(d.insert_output["properties"]["side"] for d in Delivery.objects.all())
+    canary.refresh_from_db()
+    assert (canary.canary_runs, canary.stable_runs) == (sides["canary"], sides["stable"])
+    assert sides["canary"] > 0 and sides["stable"] > 0

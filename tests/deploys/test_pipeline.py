@@ -4,6 +4,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from functions_ui.deploys import claims, deliveries, instances
 from functions_ui.deploys.intake import webhook_accept
@@ -553,3 +555,27 @@ def test_old_runs_are_trimmed_but_pending_deliveries_are_kept(pipeline, settings
     assert kept == {"old-pending", "recent"}
     assert not Delivery.objects.filter(pk=done.pk).exists()
     assert delivery_records_trim(now=T0 + timedelta(days=31)) == 0
+
+
+def test_a_drains_statements_do_not_grow_with_its_batch(workspace, pipeline, monkeypatch, settings):
+    """Work is done per batch, not per event: a drain of ten webhooks (each event through the
+    insert and the destination) sends as many SQL statements as a drain of two."""
+    source, destination = pipeline
+    make_insert(workspace=workspace, destination=destination)
+    run_source(source, {"n": 100})  # warm: compiled functions, timed destination
+    # No write or claim renewal falls due on the clock mid-batch.
+    monkeypatch.setattr(deliveries, "COMMIT_INTERVAL_S", 3600)
+    settings.PIPELINE_LEASE_SECONDS = 3600
+
+    def statements_to_drain(count: int) -> list[str]:
+        for n in range(count):
+            post(source, {"n": n})
+        with CaptureQueriesContext(connection) as queries:
+            assert drain_sources(workspace.pk) == count
+        return [q["sql"] for q in queries.captured_queries]
+
+    two, ten = statements_to_drain(2), statements_to_drain(10)
+    assert len(ten) == len(two), "\n".join(ten)
+    # No canary runs, so no batch spends a statement asking for one.
+    assert not [sql for sql in ten if sql.startswith('SELECT "deploys_canary"')]
+    assert Delivery.objects.filter(status=RunStatus.DELIVERED).count() == 13
