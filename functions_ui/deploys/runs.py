@@ -59,7 +59,7 @@ def instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str]
     return values, hidden
 
 
-@sensitive_variables("settings")
+@sensitive_variables("settings", "values", "hidden")
 def run_instance_many(
     instance: InstanceBase,
     function_type: str,

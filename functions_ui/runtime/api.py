@@ -43,7 +43,7 @@ def _body_size(body: Any) -> int:
     return len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
-@sensitive_variables("settings", "data", "msg", "opts", "options", "call")
+@sensitive_variables("settings", "options")
 def run_function(
     *,
     code: str,
@@ -59,18 +59,10 @@ def run_function(
     events (onBatch). Never raises for problems in the user's code; raises RuntimeUnavailable
     when Node.js cannot be used and ValueError for an unknown function_type.
     """
-    opts = options or RunOptions()
-    call = _Call(code, function_type, settings, opts)
-    started = time.perf_counter()
-    refused = call.refused(payload)
-    if refused is not None:
-        return refused
-    msg = {**call.msg, "op": "run", "id": next_request_id(), "data": call.data(payload)}
-    try:
-        reply = call.pool.request(msg, call.timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, call.tenant)
-    except (WorkerTimeout, WorkerCrashed) as failure:
-        return call.result(call.failed(failure), started)
-    return call.result(reply, started)
+    result: RunResult = _Call(code, function_type, settings, options or RunOptions()).run_alone(
+        payload
+    )
+    return result
 
 
 # A batch of runs sent in one round trip: at most this many payloads, or this many bytes of them.
@@ -78,7 +70,7 @@ MANY_MAX_RUNS = 25
 MANY_MAX_BYTES = 1024 * 1024
 
 
-@sensitive_variables("settings", "msg", "opts", "options", "call")
+@sensitive_variables("settings", "msg", "opts", "options", "call", "waiting", "chunk", "data")
 def run_many(
     *,
     code: str,
@@ -137,13 +129,7 @@ def run_many(
             # The worker was stopped, or its answer could not be read as a whole (an output
             # nested too deeply): each payload runs alone and gets its own outcome.
             for index, _ in chunk:
-                results[index] = run_function(
-                    code=code,
-                    function_type=function_type,
-                    payload=payloads[index],
-                    settings=settings,
-                    options=opts,
-                )
+                results[index] = call.run_alone(payloads[index])
                 if between is not None:
                     between()
         else:
@@ -159,6 +145,7 @@ def run_many(
 class _Call:
     """What every run of one code with one settings shares: the message, the pool, the masks."""
 
+    @sensitive_variables("settings", "options")
     def __init__(
         self, code: str, function_type: str, settings: dict[str, Any] | None, options: RunOptions
     ) -> None:
@@ -184,6 +171,22 @@ class _Call:
             "fnKey": options.function_key or "",
         }
         self.mask = secret_masker(options.secret_values)
+
+    @sensitive_variables("msg", "reply")
+    def run_alone(self, payload: Any) -> RunResult:
+        """One run in a round trip of its own."""
+        started = time.perf_counter()
+        refused = self.refused(payload)
+        if refused is not None:
+            return refused
+        msg = {**self.msg, "op": "run", "id": next_request_id(), "data": self.data(payload)}
+        try:
+            reply = self.pool.request(
+                msg, self.timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, self.tenant
+            )
+        except (WorkerTimeout, WorkerCrashed) as failure:
+            return self.result(self.failed(failure), started)
+        return self.result(reply, started)
 
     def refused(self, payload: Any) -> RunResult | None:
         """The result of a payload refused before it runs (a source body over the limit)."""

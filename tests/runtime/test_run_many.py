@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 
 import pytest
+from django.views.debug import ExceptionReporter
 
 from functions_ui.runtime import RunOptions, run_function, run_many
 from functions_ui.runtime import api as runtime_api
@@ -196,3 +198,35 @@ def test_any_number_of_payloads(count: int) -> None:
         settings={},
     )
     assert [r.result for r in results] == [{"n": (10 + n) * 10} for n in range(count)]
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["run_function", "run_many"])
+def test_an_error_report_from_mid_run_hides_the_settings(monkeypatch, many) -> None:
+    """Django's error report of a failure inside a run (here: the pool raising unexpectedly)
+    lists the frames' variables; none of them shows the function's settings."""
+
+    def broken(self, msg, timeout_s, tenant="_default"):
+        raise RuntimeError("the pool broke")
+
+    monkeypatch.setattr(WorkerPool, "request", broken)
+    # A key Django's own filter does not hide by its name (it hides "token", "key", ...).
+    settings = {"region": "s3cret-token"}
+    try:
+        if many:
+            run_many(
+                code=MIXED, function_type="destination", payloads=[track(1)], settings=settings
+            )
+        else:
+            run_function(
+                code=MIXED, function_type="destination", payload=track(1), settings=settings
+            )
+    except RuntimeError:
+        frames = ExceptionReporter(None, *sys.exc_info()).get_traceback_data()["frames"]
+    shown = {
+        name: value
+        for frame in frames
+        if "functions_ui/runtime" in frame["filename"]
+        for name, value in frame["vars"]
+    }
+    assert "code" in shown  # the runtime's own frames are in the report
+    assert [n for n, v in shown.items() if "s3cret-token" in repr(v)] == []
