@@ -8,8 +8,9 @@ that is still busy renews its lease.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,22 @@ def still_claimed(model: type[Model], key: str, ids: list[int]) -> set[int]:
 def renew(model: type[Model], key: str, now: datetime) -> None:
     """Keep a long batch's rows from being taken over while its worker is alive."""
     model._default_manager.filter(claim=key).update(lease_until=lease_end(now))
+
+
+class Lease:
+    """A working batch's claims, renewed once a third of their lease has passed: call `keep`
+    whenever the batch can (between runtime round trips, after writing outcomes)."""
+
+    def __init__(self, model: type[Model], key: str, clock: Callable[[], datetime]) -> None:
+        self.model = model
+        self.key = key
+        self.clock = clock
+        self.renewed = time.monotonic()
+
+    def keep(self) -> None:
+        if time.monotonic() - self.renewed > settings.PIPELINE_LEASE_SECONDS / 3:
+            renew(self.model, self.key, self.clock())
+            self.renewed = time.monotonic()
 
 
 def update_claimed(

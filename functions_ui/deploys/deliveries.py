@@ -84,11 +84,16 @@ class _Batch:
         self.now = now
         self.rng = rng
         self.pending: list[tuple[Delivery, Outcome]] = []
-        self.started = self.written_at = self.renewed = time.monotonic()
+        self.started = self.written_at = time.monotonic()
+        self.lease = claims.Lease(Delivery, key, clock=self.clock)
         self.decrypted: dict[tuple[str, int], tuple] = {}
         # Running canaries of the batch's instances, and the runs to count on them.
         self.canaries: dict[str, Canary] = {}
         self.canary_ran: list[tuple[Canary, bool, str, float]] = []
+
+    def clock(self) -> datetime:
+        """The drain's clock, moved on by the time the batch has taken so far."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
 
     def settings_of(self, instance) -> tuple:
         key = (type(instance).__name__, instance.pk)
@@ -111,23 +116,13 @@ class _Batch:
 
     def write(self) -> None:
         if self.pending:
-            # The drain's clock, moved on by the time the batch has taken so far.
-            now = self.now + timedelta(seconds=self.elapsed())
-            _record(self.key, self.pending, now=now, rng=self.rng, canary_ran=self.canary_ran)
+            _record(
+                self.key, self.pending, now=self.clock(), rng=self.rng, canary_ran=self.canary_ran
+            )
             self.canary_ran = []
-            self.keep_lease()
+            self.lease.keep()
         self.pending = []
         self.written_at = time.monotonic()
-
-    def keep_lease(self) -> None:
-        """Renew the batch's claims once it has run for a third of its lease (called between
-        runtime round trips and after writes, so a slow destination keeps its claims)."""
-        if time.monotonic() - self.renewed > settings.PIPELINE_LEASE_SECONDS / 3:
-            claims.renew(Delivery, self.key, self.now + timedelta(seconds=self.elapsed()))
-            self.renewed = time.monotonic()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
 
 def deliveries_drain(
@@ -252,7 +247,7 @@ def _run_sides(
             settings=batch.settings_of(instance),
             mask_result=mask_result,
             version=versions[indexes[0]],
-            between=batch.keep_lease,
+            between=batch.lease.keep,
         )
         for index, result in zip(indexes, ran, strict=True):
             results[index] = result

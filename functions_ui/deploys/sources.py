@@ -11,7 +11,6 @@ the lease runs out they run again (at least once), and nothing is recorded twice
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,25 +101,19 @@ def sources_drain(
         side = (instance.pk, version.pk if version is not None else "")
         groups.setdefault(side, []).append((request, canary, version))
     ran: list[_Ran] = []
-    renewed = time.monotonic()
-
-    def keep_lease() -> None:
-        # Called between runtime round trips: a batch that has run for a third of its lease
-        # renews its claims.
-        nonlocal renewed
-        if time.monotonic() - renewed > settings.PIPELINE_LEASE_SECONDS / 3:
-            claims.renew(WebhookRequest, key, timezone.now())
-            renewed = time.monotonic()
-
+    lease = claims.Lease(WebhookRequest, key, clock=timezone.now)
+    decrypted: dict[int, tuple] = {}  # an instance with a running canary has two groups
     for (instance_pk, _), group in groups.items():
         instance = instances[instance_pk]
+        if instance_pk not in decrypted:
+            decrypted[instance_pk] = runs.instance_settings(instance)
         results = runs.run_instance_many(
             instance,
             "source",
             [_payload(request) for request, _, _ in group],
-            settings=runs.instance_settings(instance),
+            settings=decrypted[instance_pk],
             version=group[0][2],
-            between=keep_lease,
+            between=lease.keep,
         )
         for (request, canary, version), result in zip(group, results, strict=True):
             ran.append(

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from functions_ui.audit.models import AuditEvent
-from functions_ui.deploys import canaries, services
+from functions_ui.deploys import canaries, runs, services
 from functions_ui.deploys.models import (
     Canary,
     CanaryStatus,
@@ -23,9 +23,11 @@ from functions_ui.deploys.sweep import pipeline_sweep
 from tests.deploys.helpers import (
     T0,
     drain_deliveries,
+    drain_sources,
     make_destination,
     make_insert,
     make_source,
+    post,
     run_source,
 )
 from versioning.services import version_save
@@ -169,3 +171,26 @@ def test_an_insert_canary_changes_a_share_of_events_before_the_destination(pipel
     canary.refresh_from_db()
     assert (canary.canary_runs, canary.stable_runs) == (sides["canary"], sides["stable"])
     assert sides["canary"] > 0 and sides["stable"] > 0
+
+
+def test_a_source_batch_on_both_sides_decrypts_its_settings_once(workspace, monkeypatch):
+    _, source = make_source(workspace=workspace)
+    version = version_save(
+        function=source.function,
+        user=None,
+        code=source.version.code + "\n// v2",
+        base_version_id=None,
+    )
+    canaries.canary_start(
+        instance=source, version=version, percent=50, minutes=10, user=None, now=T0
+    )
+    decrypted = []
+    instance_settings = runs.instance_settings
+    monkeypatch.setattr(
+        runs, "instance_settings", lambda i: decrypted.append(i.pk) or instance_settings(i)
+    )
+    for n in range(20):
+        post(source, {"event": "Hook", "n": n})
+    assert drain_sources(workspace.pk) == 20
+    assert len(set(SourceRun.objects.values_list("version_id", flat=True))) == 2
+    assert decrypted.count(source.pk) == 1

@@ -368,22 +368,26 @@ def test_a_slow_batch_renews_its_claims_between_round_trips(
     settings.PIPELINE_LEASE_SECONDS = 0.3
     settings.RUNTIME_TIMEOUT_MS = 100
     source, destination = pipeline
+    wait = "await new Promise((r) => setTimeout(r, 60));"
     save_code(
-        destination,
-        "async function onTrack() { await new Promise((r) => setTimeout(r, 60)); }",
+        source,
+        f"async function onRequest() {{ {wait} Segment.track({{event: 'E', userId: 'u1'}}); }}",
     )
+    save_code(destination, f"async function onTrack() {{ {wait} }}")
     renewed = []
     renew = claims.renew
 
     def spying(model, key, now):
-        renewed.append((model, Delivery.objects.filter(claim=key).count()))
+        renewed.append((model, model.objects.filter(claim=key).count()))
         renew(model, key, now)
 
     monkeypatch.setattr(claims, "renew", spying)
     for n in range(6):
         post(source, {"n": n})
     drain_sources(workspace.pk)
-    # Renewed while the six deliveries were still claimed, before their outcomes were written.
+    # Renewed while the six requests, then the six deliveries, were still claimed: before
+    # the runs or the outcomes were recorded.
+    assert (WebhookRequest, 6) in renewed
     assert (Delivery, 6) in renewed
     assert set(Delivery.objects.values_list("status", "claim")) == {(RunStatus.DELIVERED, "")}
 
