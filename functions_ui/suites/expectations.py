@@ -13,6 +13,11 @@ Matching is by subset: an expected object's keys must be present with matching v
 may be added); a list must have as many items, each matching in turn; other values are equal.
 `ignore` names paths (dots, `*` for any item or key) left out on both sides, for values that
 change from run to run. JSON request bodies are compared as JSON.
+
+A test that names no aspect (`{}`, or only `ignore`) is a smoke test: it passes only when the run
+succeeds (no error thrown, no timeout; an insert function may drop the event). A test that
+expects an error says so (`"status"`, `"error"`): a test that checks nothing never passes a
+function that throws.
 """
 
 from __future__ import annotations
@@ -21,7 +26,25 @@ import json
 from typing import Any
 
 ASPECTS = ("status", "error", "events", "objects", "returned", "requests")
+# How a smoke test's run may end: anything else is an error thrown, a timeout or code that
+# does not run. An insert function that drops an event did what it was written to do.
+SMOKE_STATUSES = frozenset({"success", "dropped"})
 MISSING = object()
+
+
+def aspects_of(expect: dict[str, Any] | None) -> list[str]:
+    """The aspects an expectation checks, in ASPECTS order (none: it is a smoke test)."""
+    return [aspect for aspect in ASPECTS if aspect in (expect or {})]
+
+
+def checked(expect: dict[str, Any] | None, passed: bool = False) -> str:
+    """What a test checks, in words: "must run without error", "checks 3 expectations (...)";
+    once passed, what it showed: "ran without error", "matched 3 expectations (...)"."""
+    aspects = aspects_of(expect)
+    if not aspects:
+        return "ran without error" if passed else "must run without error"
+    count = f"{len(aspects)} expectation{'s' if len(aspects) != 1 else ''}"
+    return f"{'matched' if passed else 'checks'} {count} ({', '.join(aspects)})"
 
 
 def _json_or_text(text: Any) -> Any:
@@ -125,8 +148,19 @@ def _match(expected: Any, actual: Any, where: str, problems: list[str]) -> None:
         problems.append(f"{where}: expected {_short(expected)}, got {_short(actual)}")
 
 
-def check(expect: dict[str, Any], observed: dict[str, Any]) -> list[str]:
+def check(expect: dict[str, Any] | None, observed: dict[str, Any]) -> list[str]:
     """What the run did differently from the expectation (nothing: it passes)."""
+    expect = expect or {}
+    if not aspects_of(expect):
+        outcome = observed["outcome"]
+        if outcome["status"] in SMOKE_STATUSES:
+            return []
+        error = outcome.get("error")
+        return [
+            f"expected the run to succeed, got {outcome['status']}"
+            + (f" ({error})" if error else "")
+            + '; write an expected error as an expectation ("status", "error")'
+        ]
     actual = _comparable(observed)
     expected = {k: v for k, v in expect.items() if k in ASPECTS}
     for path in expect.get("ignore") or []:

@@ -8,6 +8,10 @@
                                   headers, query}} (source), with "settings" and "expect" (and
                                   "name", the saved payload's, when it differs from the file's)
 
+A test without "expect" is a smoke test: it passes only when the run succeeds. `"expect": null`
+marks a saved payload that is not a test (the editor's "Not a test"), so a pull and a push
+keep it one; `functions test` lists it as skipped.
+
 `pull` writes every function of a workspace there; `push` creates or updates them (a version per
 changed function); `run_tests` runs every test of every function in one process, without a
 database. Secrets never reach the folder: tests carry plain setting values only.
@@ -46,7 +50,8 @@ class FolderTest:
     name: str
     input: Any
     settings: dict[str, Any] = field(default_factory=dict)
-    expect: dict[str, Any] | None = None
+    # {} (no "expect" key): a smoke test; None ("expect": null): a saved payload, not a test.
+    expect: dict[str, Any] | None = field(default_factory=dict)
 
 
 @dataclass
@@ -97,12 +102,15 @@ def read_folder(root: Path) -> list[FolderFunction]:
             key = "payload" if function.type_slug == "source" else "event"
             if not isinstance(data, dict) or key not in data:
                 raise FolderError(f"{path}: needs a {key!r} key")
+            expect = data.get("expect", {})
+            if expect is not None and not isinstance(expect, dict):
+                raise FolderError(f'{path}: "expect" must be an object (or null: not a test)')
             function.tests.append(
                 FolderTest(
                     str(data.get("name") or path.stem),
                     data[key],
                     dict(data.get("settings") or {}),
-                    data.get("expect"),
+                    expect,
                 )
             )
         found.append(function)
@@ -151,7 +159,7 @@ def pull(*, workspace: Workspace, root: Path) -> list[str]:
         key = "payload" if function.type_slug == "source" else "event"
         for payload in SavedPayload.objects.filter(function=function):
             test: dict[str, Any] = {"name": payload.name, key: payload.data, "settings": plain}
-            if payload.expect is not None:
+            if payload.expect != {}:  # a smoke test is a file without "expect"
                 test["expect"] = payload.expect
             _write_json(folder / "tests" / f"{slug_of(payload.name)}.json", test)
         written.append(slug)
@@ -256,10 +264,16 @@ class TestOutcome:
     test: str
     problems: list[str]
     duration_ms: float
+    # What the test checked, in words; "" for a saved payload that is not a test (not run).
+    checked: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        return not self.checked
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return not self.skipped and not self.problems
 
 
 def run_tests(root: Path) -> list[TestOutcome]:
@@ -268,6 +282,9 @@ def run_tests(root: Path) -> list[TestOutcome]:
     for item in read_folder(root):
         sensitive = [s.get("name") for s in item.meta.get("settings") or [] if s.get("sensitive")]
         for test in item.tests:
+            if test.expect is None:
+                outcomes.append(TestOutcome(item.slug, test.name, [], 0.0))
+                continue
             started = time.perf_counter()
             secrets = [str(test.settings[n]) for n in sensitive if test.settings.get(n)]
             observed = behaviour.observe(
@@ -279,13 +296,15 @@ def run_tests(root: Path) -> list[TestOutcome]:
                 workspace=None,
                 function_key=item.slug,
             )
-            if test.expect is not None:
-                problems = expectations.check(test.expect, observed)
-            elif observed["outcome"]["status"] == "invalid_code":
-                # Without expectations a test only has to run.
-                problems = [f"did not run: {observed['outcome'].get('error')}"]
-            else:
-                problems = []
+            problems = expectations.check(test.expect, observed)
             elapsed = (time.perf_counter() - started) * 1000
-            outcomes.append(TestOutcome(item.slug, test.name, problems, elapsed))
+            outcomes.append(
+                TestOutcome(
+                    item.slug,
+                    test.name,
+                    problems,
+                    elapsed,
+                    expectations.checked(test.expect, passed=not problems),
+                )
+            )
     return outcomes

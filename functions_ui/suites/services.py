@@ -26,6 +26,8 @@ class SuiteOutcome:
     passed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: float = 0.0
+    # Every test in turn: {"name", "checked" (what it checks, in words), "problems"}.
+    results: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -37,7 +39,8 @@ class SuiteOutcome:
 
 
 def suite_payloads(*, function: Function) -> list[SavedPayload]:
-    """The function's saved payloads that carry expectations: its test suite."""
+    """The function's saved payloads that are tests: its test suite. A payload with expectations
+    is a test; so is one whose expectations are empty (a smoke test: the run must succeed)."""
     return list(SavedPayload.objects.filter(function=function, expect__isnull=False))
 
 
@@ -48,7 +51,14 @@ def suite_check(*, function: Function, code: str) -> SuiteOutcome:
     outcome = SuiteOutcome()
     for saved in suite_payloads(function=function):
         observed = runner.observe(code, behaviour.Payload(saved.name, saved.data))
-        problems = expectations.check(saved.expect or {}, observed)
+        problems = expectations.check(saved.expect, observed)
+        outcome.results.append(
+            {
+                "name": saved.name,
+                "checked": expectations.checked(saved.expect, passed=not problems),
+                "problems": problems,
+            }
+        )
         if problems:
             outcome.failures.append({"name": saved.name, "problems": problems})
         else:
@@ -86,6 +96,13 @@ def expectation_capture(*, payload: SavedPayload, code: str) -> SavedPayload:
     if payload.expect and payload.expect.get("ignore"):
         expect["ignore"] = payload.expect["ignore"]
     payload.expect = expect
+    payload.save(update_fields=["expect"])
+    return payload
+
+
+def expectation_smoke(*, payload: SavedPayload) -> SavedPayload:
+    """Make the payload a smoke test: every run of it must succeed, whatever it outputs."""
+    payload.expect = {}
     payload.save(update_fields=["expect"])
     return payload
 

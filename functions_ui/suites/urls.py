@@ -17,6 +17,11 @@ urlpatterns = [
         name="expectation_capture",
     ),
     path(
+        "tests/payloads/<int:payload_id>/smoke/",
+        views.expectation_smoke,
+        name="expectation_smoke",
+    ),
+    path(
         "tests/payloads/<int:payload_id>/clear/",
         views.expectation_clear,
         name="expectation_clear",

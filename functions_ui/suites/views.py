@@ -123,6 +123,15 @@ def expectation_capture(
 
 @require_POST
 @workspace_view
+def expectation_smoke(request: WorkspaceRequest, function_id: str, payload_id: int) -> HttpResponse:
+    """Make a saved payload a smoke test: it passes when the run succeeds."""
+    function = _function(request, function_id, "function.edit")
+    services.expectation_smoke(payload=get_object_or_404(function.saved_payloads, pk=payload_id))
+    return _payloads_part(request, function)
+
+
+@require_POST
+@workspace_view
 def expectation_clear(request: WorkspaceRequest, function_id: str, payload_id: int) -> HttpResponse:
     function = _function(request, function_id, "function.edit")
     services.expectation_clear(payload=get_object_or_404(function.saved_payloads, pk=payload_id))

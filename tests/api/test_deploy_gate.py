@@ -23,3 +23,18 @@ def test_the_api_deploy_is_refused_with_the_failures(blocking, api_as):  # noqa:
         f"/functions/{blocked.public_id}/deploy", {"versionId": broken.id, "overrideTests": True}
     )
     assert denied.status_code == 403
+
+
+def test_the_api_deploy_is_refused_when_a_payload_only_test_throws(blocking, api_as):  # noqa: F811
+    from functions_ui.editor.models import SavedPayload
+
+    SavedPayload.objects.filter(function=blocking, name="free").update(expect={})
+    throws = "async function onTrack(event) { throw new Error('broken') }"
+    version = version_save(function=blocking, user=None, code=throws, base_version_id=None)
+    answer = api_as(Role.SOURCE_ADMIN).post(
+        f"/functions/{blocking.public_id}/deploy", {"versionId": version.id}
+    )
+    assert answer.status_code == 422
+    body = answer.content.decode()
+    assert "v2 fails 2 of 2 tests (free, pro)" in body
+    assert "expected the run to succeed, got bad_request (Error: broken)" in body

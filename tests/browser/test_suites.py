@@ -85,3 +85,37 @@ def test_a_failing_save_and_deploy_is_refused_then_an_owner_deploys_anyway(
     page.click("#deploy-anyway")
     expect(page.locator("#deploy-status [data-status]")).to_be_visible()
     assert function.versions.count() == 2
+
+
+def test_a_smoke_test_fails_code_that_throws_and_says_what_it_checked(page, log_in, screenshot):
+    from catalog.models import ResourceType
+
+    function = open_editor(page, log_in, resource_type=ResourceType.DESTINATION, code=CODE)
+    for name in ("free plan", "pro plan"):
+        SavedPayload.objects.create(
+            function=function,
+            name=name,
+            kind="event",
+            data={"type": "track", "event": "Signed Up", "properties": {"plan": name[:-5]}},
+        )
+    page.reload()
+    free = page.locator(".payload-list li", has_text="free plan")
+    free.get_by_role("button", name="Expect this output").click()
+    expect(free.get_by_role("button", name="Update expected")).to_be_visible()
+    pro = page.locator(".payload-list li", has_text="pro plan")
+    pro.get_by_role("button", name="Must run without error").click()
+    expect(pro.locator(".badge", has_text="smoke test")).to_be_visible()
+    expect(pro.get_by_role("button", name="Expect this output")).to_be_visible()
+
+    replace_code(page, "async function onTrack(event) {\n  throw new Error('broken')\n}\n")
+    page.get_by_role("button", name="Run tests").click()
+    result = page.locator("#suite-result")
+    expect(result).to_contain_text("✗ 2 of 2 failed")
+    expect(result.locator("li", has_text="pro plan").first).to_contain_text(
+        "must run without error"
+    )
+    expect(result).to_contain_text("expected the run to succeed, got bad_request (Error: broken)")
+    expect(result.locator("li", has_text="free plan").first).to_contain_text(
+        "checks 2 expectations (status, requests)"
+    )
+    screenshot("suites-04-smoke-test")

@@ -378,6 +378,7 @@ TABLE: dict[str, Entry] = {
     "suites:expectation_capture": web(
         payload_kw, NOT_ALLOWED, EDIT_200, data=lambda w: {"code": "// d"}
     ),
+    "suites:expectation_smoke": web(payload_kw, NOT_ALLOWED, EDIT_200),
     "suites:expectation_clear": web(payload_kw, NOT_ALLOWED, EDIT_200),
     # Anyone who may read a function may run its tests on a saved version (nothing changes).
     "suites:suite_run": web(lambda w: {**fn(w), "version_id": w.v1.id}, NOT_ALLOWED, READ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions_ui.suites.expectations import check, expectation_from
+from functions_ui.suites.expectations import check, checked, expectation_from
 
 
 def observed(**aspects):
@@ -62,3 +62,31 @@ def test_the_expectation_from_a_run_holds_what_it_did():
         "requests": [{"method": "GET", "url": "https://x.test/", "body": "plain"}],
     }
     assert check(expect, run) == []
+
+
+def test_a_test_without_expectations_passes_only_a_run_that_succeeds():
+    thrown = observed(outcome={"status": "bad_request", "error": "Error: broken"})
+    for smoke in ({}, None, {"ignore": ["events.*.timestamp"]}):
+        assert check(smoke, observed()) == []
+        assert check(smoke, observed(outcome={"status": "dropped"})) == []  # an insert's filter
+        assert check(smoke, thrown) == [
+            "expected the run to succeed, got bad_request (Error: broken); write an expected "
+            'error as an expectation ("status", "error")'
+        ]
+        assert check(smoke, observed(outcome={"status": "timeout"}))[0].startswith(
+            "expected the run to succeed, got timeout"
+        )
+    # An error the test expects is written as an expectation, and then passes.
+    assert check({"status": "bad_request", "error": "Error"}, thrown) == []
+
+
+def test_what_a_test_checked_is_said_in_words():
+    for smoke in ({}, None, {"ignore": ["a"]}):
+        assert (checked(smoke), checked(smoke, passed=True)) == (
+            "must run without error",
+            "ran without error",
+        )
+    assert checked({"status": "success"}, passed=True) == "matched 1 expectation (status)"
+    assert checked({"events": [], "status": "success", "requests": []}) == (
+        "checks 3 expectations (status, events, requests)"
+    )

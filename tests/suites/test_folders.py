@@ -114,3 +114,94 @@ def test_a_broken_folder_says_which_file_and_why(tmp_path):
         run("test", str(tmp_path))
     with pytest.raises(CommandError, match="no such folder"):
         run("test", str(tmp_path / "missing"))
+
+
+THROWS = "async function onRequest(request, settings) { throw new Error('broken'); }"
+
+
+def _source_folder(root, code, tests):
+    folder = root / "broken-source"
+    (folder / "tests").mkdir(parents=True)
+    (folder / "handler.js").write_text(code)
+    (folder / "function.json").write_text(json.dumps({"displayName": "Broken", "type": "source"}))
+    for name, test in tests.items():
+        (folder / "tests" / f"{name}.json").write_text(json.dumps(test))
+    return folder
+
+
+def run_failing(*args):
+    """The command's output when it exits 1 (a test failed)."""
+    from io import StringIO
+
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("functions", *args, stdout=out)
+    assert exit_.value.code == 1
+    return out.getvalue()
+
+
+def test_payload_only_tests_of_a_function_that_throws_fail(tmp_path):
+    payload = {"payload": {"body": '{"a": 1}'}}
+    _source_folder(tmp_path, THROWS, {f"t{n}": payload for n in range(4)})
+    lines = run_failing("test", str(tmp_path)).splitlines()
+    assert lines[-1] == "0 passed, 4 failed"
+    assert lines[0].startswith("FAIL  broken-source/t0  must run without error")
+    assert "expected the run to succeed, got bad_request (Error: broken)" in lines[1]
+
+
+def test_an_expected_error_passes_and_the_table_says_what_each_test_checked(tmp_path):
+    _source_folder(
+        tmp_path,
+        THROWS,
+        {
+            "expected-error": {
+                "payload": {"body": "{}"},
+                "expect": {"status": "bad_request", "error": "Error"},
+            },
+            "sample": {"payload": {"body": "{}"}, "expect": None},
+        },
+    )
+    lines = run("test", str(tmp_path)).splitlines()
+    assert lines[0].split() == [
+        "PASS", "broken-source/expected-error", "matched", "2", "expectations",
+        "(status,", "error)", *lines[0].split()[-2:],
+    ]  # fmt: skip
+    assert lines[1].startswith("SKIP  broken-source/sample")
+    assert lines[-1] == "1 passed, 0 failed, 1 skipped"
+
+    fine = "async function onRequest(request) { Segment.track({ event: 'Hi', userId: 'u' }) }"
+    (tmp_path / "broken-source" / "handler.js").write_text(fine)
+    (tmp_path / "broken-source" / "tests" / "sample.json").write_text(
+        json.dumps({"payload": {"body": "{}"}})
+    )
+    lines = run_failing("test", str(tmp_path)).splitlines()
+    sample = next(line for line in lines if "broken-source/sample" in line)
+    assert sample.startswith("PASS") and "ran without error" in sample
+    with_error = next(line for line in lines if "expected-error" in line)
+    assert with_error.startswith("FAIL")  # it expected an error and none came
+    assert lines[-1] == "1 passed, 1 failed"
+
+
+def test_pushed_payload_only_tests_are_smoke_tests_and_round_trip(workspace, tmp_path):
+    _source_folder(
+        tmp_path,
+        THROWS,
+        {
+            "smoke": {"payload": {"body": "{}"}},
+            "sample": {"payload": {"body": "{}"}, "expect": None},
+        },
+    )
+    run("push", "--workspace", workspace.slug, str(tmp_path))
+    function = workspace.functions.get(display_name="Broken")
+    stored = {p.name: p.expect for p in function.saved_payloads.all()}
+    assert stored == {"smoke": {}, "sample": None}
+    assert [p.name for p in services.suite_payloads(function=function)] == ["smoke"]
+    outcome = services.suite_check(function=function, code=THROWS)
+    assert (outcome.passed, outcome.failed) == (0, 1)
+
+    pulled = tmp_path / "pulled"
+    run("pull", "--workspace", workspace.slug, str(pulled))
+    tests = pulled / "broken" / "tests"
+    assert "expect" not in json.loads((tests / "smoke.json").read_text())
+    assert json.loads((tests / "sample.json").read_text())["expect"] is None
+    assert "Nothing to change." in run("push", "--workspace", workspace.slug, str(pulled))

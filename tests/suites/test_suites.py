@@ -167,3 +167,43 @@ def test_the_compare_page_shows_both_versions_test_badges(function, client, logi
     text = text_of(page.content.decode())
     assert "Tests: v2 ✗ tests 1 of 1 failed" in text
     assert "v1 ✓ tests 1/1" in text
+
+
+def test_a_smoke_test_fails_a_function_that_throws_in_the_editor_and_the_history(
+    function, client, login_as
+):
+    login_as(Role.FUNCTIONS_ADMIN)
+    base = f"/w/{function.workspace.slug}/functions/{function.public_id}/tests"
+    pro = SavedPayload.objects.get(name="pro")
+    part = text_of(client.post(f"{base}/payloads/{pro.pk}/smoke/").content.decode())
+    assert SavedPayload.objects.get(pk=pro.pk).expect == {}
+    assert "smoke test" in part and "Not a test" in part
+
+    throws = "async function onTrack(event) { throw new Error('broken') }"
+    result = text_of(client.post(f"{base}/run/", {"code": throws}).content.decode())
+    assert "✗ 1 of 1 failed" in result
+    assert "pro must run without error" in result  # what the test checks, beside its name
+    assert "expected the run to succeed, got bad_request (Error: broken)" in result
+    assert "✓ pro ran without error" in text_of(
+        client.post(f"{base}/run/", {"code": CODE}).content.decode()
+    )
+    run = services.suite_run(
+        version=version_save(function=function, user=None, code=throws, base_version_id=None)
+    )
+    assert (run.status, run.passed, run.failed) == ("failed", 0, 1)
+
+
+def test_the_deploy_gate_blocks_a_function_whose_payload_only_tests_throw(
+    blocking, client, login_as
+):
+    from functions_ui.deploys.models import Deploy
+
+    function = blocking
+    SavedPayload.objects.filter(function=function).update(expect={})  # both smoke tests now
+    throws = "async function onTrack(event) { throw new Error('broken') }"
+    version = version_save(function=function, user=None, code=throws, base_version_id=None)
+    login_as(Role.SOURCE_ADMIN)
+    url = f"/w/{function.workspace.slug}/functions/{function.public_id}/deploys/new/"
+    refused = text_of(client.post(url, {"version_id": version.id}).content.decode())
+    assert "Not deployed. v2 fails 2 of 2 tests (free, pro)" in refused
+    assert not Deploy.objects.exists()

@@ -5,7 +5,9 @@
     python manage.py functions test DIR
 
 `test` needs no database: it runs every test of every function in one process, prints a table
-and "N passed, N failed" last, and exits 1 when any test fails (for CI).
+(each test with what it checked: "ran without error" for a test without expectations, "matched
+N expectations" for one with them) and "N passed, N failed" last, and exits 1 when any test
+fails (for CI).
 """
 
 from __future__ import annotations
@@ -75,16 +77,27 @@ class Command(BaseCommand):
         outcomes = folders.run_tests(root)
         took = time.perf_counter() - started
         width = max((len(f"{o.function}/{o.test}") for o in outcomes), default=10)
+        checks = max((len(o.checked) for o in outcomes), default=10)
         for outcome in outcomes:
-            verdict = "PASS" if outcome.passed else "FAIL"
             name = f"{outcome.function}/{outcome.test}"
-            self.stdout.write(f"{verdict}  {name:<{width}}  {outcome.duration_ms:7.1f} ms")
+            if outcome.skipped:
+                self.stdout.write(f'SKIP  {name:<{width}}  not a test ("expect": null)')
+                continue
+            verdict = "PASS" if outcome.passed else "FAIL"
+            self.stdout.write(
+                f"{verdict}  {name:<{width}}  {outcome.checked:<{checks}}"
+                f"  {outcome.duration_ms:7.1f} ms"
+            )
             for problem in outcome.problems:
                 self.stdout.write(f"        {problem}")
-        passed = sum(1 for o in outcomes if o.passed)
-        failed = len(outcomes) - passed
-        rate = len(outcomes) / took if took else 0
-        self.stdout.write(f"{len(outcomes)} tests in {took:.2f} s ({rate:.0f} per second)")
-        self.stdout.write(f"{passed} passed, {failed} failed")
+        ran = [o for o in outcomes if not o.skipped]
+        passed = sum(1 for o in ran if o.passed)
+        failed = len(ran) - passed
+        skipped = len(outcomes) - len(ran)
+        rate = len(ran) / took if took else 0
+        self.stdout.write(f"{len(ran)} tests in {took:.2f} s ({rate:.0f} per second)")
+        self.stdout.write(
+            f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+        )
         if failed:
             sys.exit(1)
