@@ -154,13 +154,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", "")
 
 # The JavaScript runtime (functions_ui/runtime/README.md): Node.js 20 worker processes, each
-# serving one workspace and holding an isolate per function. Per Python process: this many
-# workers in all, at most RUNTIME_WORKERS_PER_WORKSPACE for one workspace.
-RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", "4"))
+# serving one workspace: one isolate with the runtime, and each warm function's code compiled
+# in it (RUNTIME_WARM_MB of compiled code; a run has RUNTIME_MEMORY_MB). Per Python process:
+# this many workers in all, at most RUNTIME_WORKERS_PER_WORKSPACE for one workspace.
+RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", "32"))
+# Workers started ahead for the next workspace that needs one; idle workers close after this.
+RUNTIME_SPARE_WORKERS = int(os.environ.get("RUNTIME_SPARE_WORKERS", "1"))
+RUNTIME_WORKER_IDLE_SECONDS = float(os.environ.get("RUNTIME_WORKER_IDLE_SECONDS", "300"))
 RUNTIME_WORKERS_PER_WORKSPACE = int(
     os.environ.get("RUNTIME_WORKERS_PER_WORKSPACE", min(2, os.cpu_count() or 1))
 )
-RUNTIME_ISOLATES_PER_WORKER = int(os.environ.get("RUNTIME_ISOLATES_PER_WORKER", "8"))
+RUNTIME_WARM_MB = int(os.environ.get("RUNTIME_WARM_MB", "16"))
 RUNTIME_TIMEOUT_MS = int(os.environ.get("RUNTIME_TIMEOUT_MS", "5000"))
 RUNTIME_MEMORY_MB = int(os.environ.get("RUNTIME_MEMORY_MB", "128"))
 # Hosts user code may fetch even though they resolve to loopback or private addresses.

@@ -154,7 +154,7 @@ def run() -> list[BenchRow]:
         rows.append(
             BenchRow(
                 AREA,
-                f"memory of a warm workspace ({len(rss)} workers, {pool.isolates} isolates max)",
+                f"memory of a warm workspace ({len(rss)} workers, {pool.warm_mb} MB warm budget)",
                 sum(rss) / 2**20,
                 "MiB",
             )

@@ -9,7 +9,11 @@ runs in its own V8 isolate (isolated-vm). The supervisor:
 - bounds the total number of workers per Python process and the number one workspace may hold,
   so one workspace's flood waits for its own workers while others keep theirs; an idle worker of
   the least recently served workspace is retired to make room;
-- starts workers lazily, with an empty environment and Node's permission model;
+- keeps a spare worker started ahead (RUNTIME_SPARE_WORKERS), one no workspace has used, so a
+  workspace whose worker was retired gets a ready process instead of waiting for one to start;
+  it starts every worker with an empty environment and Node's permission model;
+- closes a worker left idle for RUNTIME_WORKER_IDLE_SECONDS, so memory follows the workspaces
+  in use;
 - gives each call a hard deadline (timeout + margin); a worker that misses it is killed and
   replaced (the last line behind the isolate's own time limit);
 - replaces a worker that crashes and reports a clear error;
@@ -57,14 +61,16 @@ MIN_NODE_MAJOR = 20
 HARD_TIMEOUT_MARGIN_S = 1.0
 START_TIMEOUT_S = 15.0
 ACQUIRE_TIMEOUT_S = 60.0
-# The worker's own heap holds only requests and replies; user code has the isolates' heaps.
+# The worker's own heap holds only requests and replies; user code has the isolate's heap.
 HOST_HEAP_MB = 96
 DEFAULT_TENANT = "_default"
 
 DEFAULTS: dict[str, Any] = {
-    "RUNTIME_WORKERS": 4,
+    "RUNTIME_WORKERS": 32,
+    "RUNTIME_SPARE_WORKERS": 1,
+    "RUNTIME_WORKER_IDLE_SECONDS": 300,
     "RUNTIME_WORKERS_PER_WORKSPACE": min(2, os.cpu_count() or 1),
-    "RUNTIME_ISOLATES_PER_WORKER": 8,
+    "RUNTIME_WARM_MB": 16,
     "RUNTIME_TIMEOUT_MS": 5000,
     "RUNTIME_MEMORY_MB": 128,
     "RUNTIME_FETCH_ALLOWED_HOSTS": [],
@@ -153,7 +159,7 @@ class WorkerTimeout(Exception):
 class Worker:
     """One node process of one workspace, and the threads that drain its stdout and stderr."""
 
-    def __init__(self, node: str, memory_mb: int, tenant: str, isolates: int) -> None:
+    def __init__(self, node: str, memory_mb: int, tenant: str | None, warm_mb: int) -> None:
         if not SANDBOX_JS.is_file() or not ISOLATED_VM_DIR.is_dir():
             raise RuntimeUnavailable(
                 "the function sandbox is not built: run `make setup` (it installs isolated-vm "
@@ -165,7 +171,7 @@ class Worker:
             "sandbox": str(SANDBOX_JS),
             "isolatedVm": str(ISOLATED_VM_DIR),
             "memoryMb": int(memory_mb),
-            "maxEnvs": int(isolates),
+            "warmMb": int(warm_mb),
             "handlers": {
                 "byEventType": HANDLER_BY_EVENT_TYPE,
                 "source": SOURCE_HANDLER,
@@ -187,12 +193,13 @@ class Worker:
             json.dumps(config),
         ]
         self.memory_mb = memory_mb
-        # Each isolate's memory limit covers its heap and its ArrayBuffers; the OS limit on the
-        # data segment is the backstop for the process as a whole.
+        # The isolate's memory limit (a run's memory and the warm functions' budget) covers its
+        # heap and its ArrayBuffers; the OS limit on the data segment is the backstop for the
+        # process as a whole.
         prlimit = shutil.which("prlimit")
         if prlimit:
             data_limit = (
-                (HOST_HEAP_MB + int(memory_mb) * int(isolates) + DATA_LIMIT_HEADROOM_MB)
+                (HOST_HEAP_MB + int(memory_mb) + int(warm_mb) + DATA_LIMIT_HEADROOM_MB)
                 * 1024
                 * 1024
             )
@@ -333,13 +340,25 @@ class WorkerPool:
         memory_mb: int,
         node_path: str | None = None,
         per_tenant: int | None = None,
-        isolates: int | None = None,
+        warm_mb: int | None = None,
+        spares: int | None = None,
+        idle_seconds: float | None = None,
     ) -> None:
         self.size = max(1, int(size))
         self.per_tenant = max(1, min(self.size, int(per_tenant or self.size)))
         self.memory_mb = int(memory_mb)
-        self.isolates = max(1, int(isolates or runtime_setting("RUNTIME_ISOLATES_PER_WORKER")))
+        self.warm_mb = max(1, int(warm_mb or runtime_setting("RUNTIME_WARM_MB")))
         self.node_path = node_path
+        if spares is None:
+            spares = int(runtime_setting("RUNTIME_SPARE_WORKERS"))
+        self.spares = max(0, spares)
+        self.idle_seconds = float(
+            runtime_setting("RUNTIME_WORKER_IDLE_SECONDS") if idle_seconds is None else idle_seconds
+        )
+        # Started ahead, never given a request yet: any workspace may take one.
+        self._spare: list[Worker] = []
+        self._spares_starting = 0
+        self._swept = time.monotonic()
         self._idle: dict[str, list[Worker]] = collections.defaultdict(list)
         self._count: collections.Counter[str] = collections.Counter()
         self._total = 0
@@ -377,7 +396,7 @@ class WorkerPool:
             for worker in workers:
                 if oldest is None or worker.last_used < oldest.last_used:
                     oldest = worker
-        if oldest is not None:
+        if oldest is not None and oldest.tenant is not None:
             self._idle[oldest.tenant].remove(oldest)
             self._release_slot(oldest.tenant)
             threading.Thread(target=oldest.close, daemon=True, name="fn-worker-retire").start()
@@ -390,15 +409,75 @@ class WorkerPool:
         self._cond.notify_all()
 
     def _give_back(self, tenant: str, worker: Worker | None, healthy: bool) -> None:
+        keep = healthy and worker is not None and not self._closed
         with self._cond:
-            if healthy and worker is not None and not self._closed:
+            if keep and worker is not None:
                 worker.last_used = time.monotonic()
                 self._idle[tenant].append(worker)
                 self._cond.notify_all()
-                return
-            self._release_slot(tenant)
-        if worker is not None:
+                stale = self._stale_idle()
+            else:
+                self._release_slot(tenant)
+                stale = []
+        if worker is not None and not keep:
             worker.kill()
+        for old in stale:
+            old.close()
+
+    def _stale_idle(self) -> list[Worker]:
+        """Under the lock, at most every few seconds: idle workers unused for idle_seconds, taken
+        out of the pool (the caller closes them)."""
+        now = time.monotonic()
+        if now - self._swept < min(10.0, self.idle_seconds):
+            return []
+        self._swept = now
+        stale = []
+        for tenant, workers in list(self._idle.items()):
+            for worker in [w for w in workers if now - w.last_used > self.idle_seconds]:
+                workers.remove(worker)
+                self._release_slot(tenant)
+                stale.append(worker)
+        return stale
+
+    def _new_worker(self, tenant: str) -> Worker:
+        """A worker for the tenant: a spare when one is ready (then another is started behind
+        it), else one started now."""
+        with self._cond:
+            while self._spare:
+                spare = self._spare.pop()
+                if spare.alive:
+                    spare.tenant = tenant
+                    break
+                spare.kill()
+            else:
+                spare = None
+        self._start_spares()
+        if spare is not None:
+            return spare
+        return Worker(find_node(self.node_path), self.memory_mb, tenant, self.warm_mb)
+
+    def _start_spares(self) -> None:
+        with self._cond:
+            wanted = self.spares - len(self._spare) - self._spares_starting
+            if wanted <= 0 or self._closed:
+                return
+            self._spares_starting += wanted
+        for _ in range(wanted):
+            threading.Thread(target=self._start_spare, daemon=True, name="fn-worker-spare").start()
+
+    def _start_spare(self) -> None:
+        worker: Worker | None = None
+        try:
+            worker = Worker(find_node(self.node_path), self.memory_mb, None, self.warm_mb)
+        except RuntimeUnavailable:
+            log.warning("a spare function worker could not start", exc_info=True)
+        with self._cond:
+            self._spares_starting -= 1
+            if worker is not None and not self._closed:
+                self._spare.append(worker)
+                worker = None
+        if worker is not None:
+            worker.close()
 
     def request(
         self, msg: dict[str, Any], timeout_s: float, tenant: str = DEFAULT_TENANT
@@ -412,9 +491,7 @@ class WorkerPool:
             healthy = False
             try:
                 if worker is None:
-                    worker = Worker(
-                        find_node(self.node_path), self.memory_mb, tenant, self.isolates
-                    )
+                    worker = self._new_worker(tenant)
                 reply = worker.request(msg, timeout_s)
                 healthy = True
                 return reply
@@ -438,6 +515,16 @@ class WorkerPool:
             ]
         return [rss for w in workers if (rss := w.rss_bytes()) is not None]
 
+    def worker_pids(self, tenant: str) -> list[int]:
+        """The process ids of the tenant's workers not serving a call now."""
+        with self._cond:
+            return [w.pid for w in self._idle.get(tenant, []) if w.alive]
+
+    def spare_pids(self) -> list[int]:
+        """The process ids of the spares started ahead, ready for any workspace."""
+        with self._cond:
+            return [w.pid for w in self._spare if w.alive]
+
     def tenants(self) -> dict[str, int]:
         """How many workers each workspace holds (busy or idle)."""
         with self._cond:
@@ -446,8 +533,9 @@ class WorkerPool:
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            workers = [w for ws in self._idle.values() for w in ws]
+            workers = [w for ws in self._idle.values() for w in ws] + self._spare
             self._idle.clear()
+            self._spare = []
         for worker in workers:
             worker.close()
 

@@ -124,7 +124,22 @@ def _worker_pids() -> set[int]:
     return pids
 
 
-def test_a_worker_killed_mid_round_trip_costs_no_outcome(keep_alive_server) -> None:
+@pytest.fixture
+def pool_without_spares(monkeypatch):
+    """The project's pool but with no spare started ahead: every new process is the run's own."""
+    from functions_ui.runtime import pool as pool_module
+
+    pool = pool_module.WorkerPool(
+        4, int(pool_module.runtime_setting("RUNTIME_MEMORY_MB")), per_tenant=2, spares=0
+    )
+    monkeypatch.setattr(pool_module, "_pools", {pool.memory_mb: pool})
+    yield pool
+    pool.close()
+
+
+def test_a_worker_killed_mid_round_trip_costs_no_outcome(
+    keep_alive_server, pool_without_spares
+) -> None:
     """The Node.js process is SIGKILLed while the first run of a round trip waits (its request
     reached the server): the round trip's payloads run again one by one, on a new process, and
     each ends with its result."""

@@ -90,6 +90,50 @@ def test_host_prototypes_are_frozen_across_runs(mutation: str) -> None:
     assert r.result == [None, "ab", "b", "object", "function", 1, "v", "TypeError"]
 
 
+# Every kind of object the runtime hands to user code, including those of classes no global
+# leads to (readers, iterators, hashes, timers, a body's internal state).
+INSTANCES = """[
+  new Response('x').body, new Response('x').body.getReader(), new Request('https://a.test/'),
+  new Response('x'), new Headers({a: 'b'}).entries(), new URLSearchParams('a=1').keys(),
+  (() => { const f = new FormData(); f.append('a', 'b'); return f.values() })(),
+  crypto.createHash('sha256'), crypto.createHmac('sha256', 'k'),
+  crypto.createCipheriv('aes-128-cbc', Buffer.alloc(16), Buffer.alloc(16)),
+  crypto.createSign('RSA-SHA256'), setTimeout(() => {}, 1), new TextDecoder(), new TextEncoder(),
+  new AbortController().signal, new Event('e'), new Blob(['x']), new File(['x'], 'f'),
+  new URL('https://a.test/?q=1'), new URL('https://a.test/?q=1').searchParams, Buffer.from('x'),
+  new Response('x').body.values(), new DOMException('x'),
+]"""
+
+
+def test_no_prototype_user_code_can_reach_is_left_unfrozen() -> None:
+    """What runs of one workspace share (its runtime, every prototype user code reaches from
+    the objects it is given) is frozen: a run can change nothing the next run, of the same or
+    another function, would see."""
+    r = run_body(
+        f"const seen = new Set(), open = [];\n"
+        f"const visit = (o, path, depth) => {{\n"
+        f"  if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;\n"
+        f"  seen.add(o);\n"
+        f"  for (const key of Reflect.ownKeys(o)) {{\n"
+        f"    const d = Object.getOwnPropertyDescriptor(o, key);\n"
+        f"    if (d && 'value' in d && typeof d.value === 'object' && depth < 2) visit(d.value, path + '.' + String(key), depth + 1);\n"
+        f"  }}\n"
+        f"  for (let p = Object.getPrototypeOf(o), at = path; p; p = Object.getPrototypeOf(p)) {{\n"
+        f"    at += '.__proto__';\n"
+        f"    if (!Object.isFrozen(p)) open.push(at);\n"
+        f"    for (const key of Reflect.ownKeys(p)) {{\n"
+        f"      const d = Object.getOwnPropertyDescriptor(p, key);\n"
+        f"      for (const v of [d.value, d.get, d.set]) if (typeof v === 'function' && !Object.isFrozen(v)) open.push(at + '.' + String(key));\n"
+        f"    }}\n"
+        f"  }}\n"
+        f"}};\n"
+        f"{INSTANCES}.forEach((o, i) => visit(o, 'instance' + i, 0));\n"
+        f"return open"
+    )
+    assert r.status == "success", r.error
+    assert r.result == []
+
+
 def test_context_state_does_not_leak_between_runs() -> None:
     run_body(
         "globalThis.leak = 'secret'; Object.prototype.polluted = 1; Array.prototype.push = null"

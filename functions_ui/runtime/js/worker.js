@@ -3,12 +3,18 @@
 // one JSON reply per stdout line. Started by functions_ui/runtime/pool.py with an empty
 // environment and Node's permission model; the pool never gives it runs of another workspace.
 //
-// User code never runs in this process's own V8 heap. Each function gets its own isolate
+// User code never runs in this process's own V8 heap. The process keeps one isolate
 // (isolated-vm: a separate V8 heap with its own memory limit) holding one context with the
-// sandbox runtime (sandbox/index.js, bundled). No object crosses between this process and an
-// isolate: requests, results, logs, fetches and crypto operations cross as strings. Runs are
-// handled one at a time; the isolate of a function is kept warm for its next run and retired
-// least-recently-used, or at once after a timeout or when it exhausted its memory.
+// sandbox runtime (sandbox/index.js, bundled), made and locked down when the process starts, so
+// a process is ready before it is given to a workspace. Each function's code is compiled into
+// that context once, to a factory that each run calls afresh: a new function costs a compile
+// (a fraction of a millisecond), not a new isolate and runtime (ten). The workspace's functions
+// share the frozen runtime as runs of one function always have: all a run can change belongs to
+// that run. No object crosses between this process and the isolate: requests, results, logs,
+// fetches and crypto operations cross as strings. Runs are handled one at a time; a function
+// stays compiled while the warm functions fit their memory budget (least recently used go
+// first). A run stopped mid-call (time or memory limit) ends the isolate, and the next run
+// starts a new one, so nothing that run left half done is seen again.
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -34,8 +40,12 @@ const CREDENTIAL_HEADERS = new Set([
   'set-cookie',
 ]);
 const MAX_RESULT_BYTES = 1024 * 1024;
-const MAX_ENVS = Math.max(1, Number(config.maxEnvs) || 16);
 const MEMORY_MB = Math.max(8, Number(config.memoryMb) || 128);
+// What the warm functions' compiled code may hold (their share of the isolate's heap; a run has
+// MEMORY_MB for all it allocates).
+const WARM_BYTES = Math.max(1, Number(config.warmMb) || 16) * 1024 * 1024;
+// The least a function is counted for: what its compile added to the heap, or this.
+const MIN_ENV_BYTES = 16 * 1024;
 const SETUP_TIMEOUT_MS = 5000;
 // Segment's handlers, as runtime/types.py describes them (the only description).
 const HANDLERS = config.handlers;
@@ -58,7 +68,7 @@ const AGENTS = {
 };
 
 const sandboxSource = fs.readFileSync(config.sandbox, 'utf8');
-let sandboxCache = null; // V8 code cache of the sandbox bundle, shared by every new isolate
+let sandboxCache = null; // V8 code cache of the sandbox bundle, for the next isolate
 
 // ---- host operations an isolate may call (strings in, a string out) ------------------------------
 function hostError(kind, e) {
@@ -209,8 +219,13 @@ function compileUser(isolate, code) {
   }
 }
 
-function createEnv(code) {
-  const isolate = new ivm.Isolate({ memoryLimit: MEMORY_MB });
+// The isolate and its one context with the runtime, made at start and after a run that ended
+// an isolate; its functions (envs) go with it.
+let realm = null;
+let warmBytes = 0;
+
+function createRealm() {
+  const isolate = new ivm.Isolate({ memoryLimit: MEMORY_MB + WARM_BYTES / (1024 * 1024) });
   try {
     const context = isolate.createContextSync();
     context.global.setSync('__fnrt_host', hostCallback);
@@ -224,22 +239,39 @@ function createEnv(code) {
     const entry = context.global.getSync('__fnrt_entry', { reference: true });
     context.global.deleteSync('__fnrt_entry');
     const ref = (name) => entry.getSync(name, { reference: true });
-    const env = {
-      isolate,
-      context,
-      start: ref('start'),
-      tick: ref('tick'),
-      deliver: ref('deliver'),
-      flush: ref('flush'),
-    };
+    ref('configure').applySync(undefined, [HANDLERS_JSON], { timeout: SETUP_TIMEOUT_MS });
     ref('lockdown').applySync(undefined, [], { timeout: SETUP_TIMEOUT_MS });
-    const factory = compileUser(isolate, code).runSync(context, { reference: true, timeout: SETUP_TIMEOUT_MS });
-    ref('load').applySync(undefined, [factory.derefInto(), HANDLERS_JSON], { timeout: SETUP_TIMEOUT_MS });
-    return env;
+    return { isolate, context, start: ref('start'), tick: ref('tick'), deliver: ref('deliver'), flush: ref('flush') };
   } catch (e) {
     disposeIsolate(isolate);
     throw e;
   }
+}
+
+function currentRealm() {
+  if (realm && !realm.isolate.isDisposed) return realm;
+  envs.clear();
+  warmBytes = 0;
+  realm = createRealm();
+  return realm;
+}
+
+function endRealm() {
+  if (realm) disposeIsolate(realm.isolate);
+  realm = null;
+  envs.clear();
+  warmBytes = 0;
+}
+
+function heapUsed(isolate) {
+  return isolate.getHeapStatisticsSync().used_heap_size;
+}
+
+function createEnv(code) {
+  const r = currentRealm();
+  const before = heapUsed(r.isolate);
+  const factory = compileUser(r.isolate, code).runSync(r.context, { reference: true, timeout: SETUP_TIMEOUT_MS });
+  return { ...r, factory, bytes: Math.max(MIN_ENV_BYTES, heapUsed(r.isolate) - before) };
 }
 
 function disposeIsolate(isolate) {
@@ -260,13 +292,17 @@ function getEnv(key, code) {
   env = createEnv(code);
   env.key = key;
   envs.set(key, env);
-  while (envs.size > MAX_ENVS) retire(envs.values().next().value);
+  warmBytes += env.bytes;
+  // The least recently used go first, never the one about to run.
+  while (warmBytes > WARM_BYTES && envs.size > 1) forget(envs.values().next().value);
   return env;
 }
 
-function retire(env) {
-  if (envs.get(env.key) === env) envs.delete(env.key);
-  disposeIsolate(env.isolate);
+function forget(env) {
+  if (envs.get(env.key) !== env) return;
+  envs.delete(env.key);
+  warmBytes -= env.bytes;
+  env.factory.release();
 }
 
 // ---- fetch (performed here, under the address policy) --------------------------------------------
@@ -475,7 +511,8 @@ function enter(run, env, fn, args) {
     }
   }
   if (failure) {
-    retire(env);
+    // Stopped mid-call: the runtime's own state may be half changed, so the isolate goes.
+    endRealm();
     const message = String((failure && failure.message) || failure);
     if (/timed out/i.test(message)) return finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${run.timeoutMs} ms`));
     if (/memory limit/i.test(message)) {
@@ -624,11 +661,13 @@ function startRun(msg, data, reply) {
   }
   run.deadlineTimer = setTimeout(() => {
     // Pending timers or fetches kept the run open past its limit (a busy loop is stopped by the
-    // per-call timeout instead). The isolate holds that pending work, so it goes.
-    retire(env);
+    // per-call timeout instead). Nothing of it runs now, and nothing can run again: finish()
+    // clears its timers and aborts its fetches, and the runtime ignores a late tick or reply
+    // that names a run other than the current one.
     finish(run, outcome('timeout', 'TimeoutError', `Function timed out after ${timeoutMs} ms`));
   }, timeoutMs);
-  enter(run, env, env.start, [run.id, data, typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : '']);
+  const namespace = typeof msg.cacheNamespace === 'string' ? msg.cacheNamespace : '';
+  enter(run, env, env.start, [run.id, data, namespace, env.factory.derefInto()]);
 }
 
 let checkIsolate = null;
@@ -653,7 +692,9 @@ rl.on('line', (line) => {
   if (msg.op === 'run') handleRun(msg);
   else if (msg.op === 'runMany') handleRunMany(msg);
   else if (msg.op === 'check') handleCheck(msg);
-  else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), isolates: envs.size });
+  else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), functions: envs.size, warmBytes });
 });
 rl.on('close', () => process.exit(0));
+// Ready only with the runtime made: a process is handed to a workspace warm.
+currentRealm();
 write({ ready: true, node: process.version });

@@ -6,6 +6,8 @@
 // (hashes, ciphers) collect their input here and compute on digest()/final(), which gives the
 // same concatenated output as Node.
 
+import { internal } from './harden.js';
+
 export function createCrypto(call, Buffer) {
   const toBytes = (data, encoding) => {
     if (typeof data === 'string') return Buffer.from(data, encoding || 'utf8');
@@ -351,5 +353,6 @@ export function createCrypto(call, Buffer) {
     CryptoKey,
   };
   crypto.webcrypto = { subtle, getRandomValues, randomUUID, CryptoKey };
+  for (const hidden of [Hash, Signer, Cipher, CryptoKey]) internal(hidden);
   return crypto;
 }

@@ -36,7 +36,8 @@ function enableOverride(proto, key) {
   const desc = getOwnPropertyDescriptor(proto, key);
   if (!desc || !('value' in desc) || !desc.configurable) return;
   const value = desc.value;
-  defineProperty(proto, key, {
+  // The accessors are shared like the prototype, so they are frozen too (methods: no prototype).
+  const accessors = {
     get() {
       return value;
     },
@@ -44,6 +45,10 @@ function enableOverride(proto, key) {
       if (this === proto) throw new TypeError(`Cannot assign to read only property '${String(key)}'`);
       defineProperty(this, key, { value: next, writable: true, enumerable: true, configurable: true });
     },
+  };
+  defineProperty(proto, key, {
+    get: freeze(accessors.get),
+    set: freeze(accessors.set),
     enumerable: desc.enumerable,
     configurable: false,
   });
@@ -103,10 +108,21 @@ function tameCodeGeneration(root) {
   });
 }
 
+// The runtime's own classes that no global leads to (a stream's reader, an iterator, a hash, a
+// timer), although user code reaches their prototypes through the instances it is given. The
+// runtime's modules name them here as they define them; lockdown() freezes them with the rest.
+const internals = [];
+
+/** Name a class or object of the runtime that user code can reach but no global leads to. */
+export function internal(value) {
+  internals.push(value);
+  return value;
+}
+
 /** Freeze everything reachable from `root`, after making common overrides possible. */
 export function lockdown(root) {
   tameCodeGeneration(root);
-  const roots = [root, ...hiddenIntrinsics()];
+  const roots = [root, ...hiddenIntrinsics(), ...internals];
   const prototypes = new Set();
   const seen = new Set();
   const stack = [...roots];

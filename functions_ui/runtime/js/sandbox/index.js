@@ -7,13 +7,15 @@
 // `flush()` returns after each entry (logs, emitted messages, fetches to make, the next timer, the
 // outcome). Strings are copied across; no object is shared.
 //
-// One context serves many runs of the same function, one at a time. All state of a run hangs off
-// `run`, which the next start() replaces; everything shared is frozen by lockdown() once the
-// globals are defined, so a run can leave nothing behind that a later run could see.
+// One context serves many runs, one at a time, of the functions of one workspace: each run names
+// the function (the factory its code compiled to) it runs. All state of a run hangs off `run`,
+// which the next start() replaces; everything shared is frozen by lockdown() once the globals
+// are defined, so a run can leave nothing behind that a later run (of the same function or
+// another) could see.
 
 import { createWebApis } from './webapis.js';
 import { createCrypto } from './crypto.js';
-import { harden, lockdown } from './harden.js';
+import { harden, internal, lockdown } from './harden.js';
 
 const G = globalThis;
 const hostCall = G.__fnrt_host;
@@ -287,6 +289,7 @@ class Timeout {
     return this.#id;
   }
 }
+internal(Timeout);
 
 function addTimer(fn, ms, args, repeat) {
   if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
@@ -610,9 +613,7 @@ function fail(r, e) {
   settle(r, JSONstringify({ status: categoryOf(e), error: describe(e), result: null }));
 }
 
-let moduleFactory = null;
-
-function start(runId, dataJson, cacheNamespace) {
+function start(runId, dataJson, cacheNamespace, moduleFactory) {
   const r = newRun(runId, cacheNamespace || null);
   run = r;
   let ret;
@@ -711,8 +712,7 @@ function flush() {
 }
 
 const entry = {
-  load(factory, handlersJson) {
-    moduleFactory = factory;
+  configure(handlersJson) {
     HANDLERS = JSONparse(handlersJson);
   },
   start,

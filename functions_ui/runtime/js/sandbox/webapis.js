@@ -4,6 +4,7 @@
 // Classes are defined once per isolate when the bundle is evaluated; createWebApis only binds the
 // host bridge, so creating a context stays cheap.
 import { Buffer } from 'buffer';
+import { internal } from './harden.js';
 
 // Set by createWebApis: URL parsing and timers are host capabilities.
 let hostBridge = null;
@@ -1271,7 +1272,7 @@ function definePairIterator(tag) {
   }
   Object.setPrototypeOf(PairIterator.prototype, IteratorPrototype);
   setToStringTag(PairIterator, tag);
-  return PairIterator;
+  return internal(PairIterator);
 }
 
 // `pairsOf(instance)` is read on every step, so iteration sees later changes as in Node.
@@ -2777,6 +2778,17 @@ function structuredClone(value, options = undefined) {
 
 export function createWebApis(bridge) {
   hostBridge = bridge;
+  for (const hidden of [
+    StringBuilder,
+    Utf8Decoder,
+    Utf16leDecoder,
+    Windows1252Decoder,
+    ReadableStreamDefaultController,
+    ReadableStreamDefaultReader,
+    BodyState,
+  ]) {
+    internal(hidden);
+  }
   return {
     URL,
     URLSearchParams,
