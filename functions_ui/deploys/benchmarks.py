@@ -15,6 +15,7 @@ server is stopped at the end. PostgreSQL is a throwaway cluster with its durable
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import socket
@@ -119,7 +120,11 @@ def _runtime_ceiling() -> BenchRow:
     )
 
 
-def _in_child(label: str, database_url: str) -> list[BenchRow]:
+def _in_child(
+    label: str, database_url: str, measure: str = "functions_ui.deploys.benchmarks:_measure"
+) -> list[BenchRow]:
+    """Run `measure` (module:function, taking the label, Redis URL and sink) in a child process
+    with its own database, Redis and sink; its rows."""
     from django.conf import settings
 
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
@@ -131,6 +136,7 @@ def _in_child(label: str, database_url: str) -> list[BenchRow]:
             "-c",
             "from functions_ui.deploys.benchmarks import _child; _child()",
             label,
+            measure,
         ],
         cwd=settings.BASE_DIR,
         env=env,
@@ -152,13 +158,14 @@ def _child() -> None:
 
     from functions_ui.devserver.redis_server import RedisServer
 
-    label = sys.argv[-1]
+    label, measure = sys.argv[-2:]
+    module, name = measure.split(":")
     call_command("migrate", verbosity=0, interactive=False)
     with RedisServer() as redis_server, _Sink() as sink:
         from functions_ui.celery import app
 
         app.conf.broker_url = app.conf.result_backend = redis_server.url
-        rows = _measure(label, redis_server.url, sink)
+        rows = getattr(importlib.import_module(module), name)(label, redis_server.url, sink)
     print(json.dumps([row.__dict__ for row in rows]))  # noqa: T201 (the parent reads it)
 
 
@@ -290,6 +297,28 @@ def _worker(processes: _Processes, env: dict[str, str], concurrency: int) -> sub
     return worker
 
 
+def _web_server(processes: _Processes, env: dict[str, str]) -> int:
+    """gunicorn as production runs it, on a free loopback port: the port."""
+    from functions_ui.devserver.redis_server import free_port
+
+    port = free_port()
+    processes.start(
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "functions_ui.wsgi:application",
+        "--config",
+        "python:functions_ui.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        env=env,
+    )
+    _wait_for_port(port)
+    return port
+
+
 def _wait_for_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -324,10 +353,12 @@ async def _post(port: int, path: str, body: bytes) -> str | None:
 
 
 class _Load:
-    """Sends `count` webhooks at `rate` per second (None: as fast as they are taken)."""
+    """Sends `count` webhooks at `rate` per second (None: as fast as they are taken), taking the
+    paths (webhook URLs) in turn."""
 
-    def __init__(self, port: int, path: str, sink: _Sink) -> None:
-        self.port, self.path, self.sink = port, path, sink
+    def __init__(self, port: int, path: str | list[str], sink: _Sink) -> None:
+        self.port, self.sink = port, sink
+        self.paths = [path] if isinstance(path, str) else path
 
     async def _send_all(self, count: int, rate: float | None) -> tuple[dict[str, float], int]:
         sent: dict[str, float] = {}
@@ -343,7 +374,7 @@ class _Load:
             async with gate:
                 stamp = time.time()
                 try:
-                    request_id = await _post(self.port, self.path, body)
+                    request_id = await _post(self.port, self.paths[n % len(self.paths)], body)
                 except OSError:
                     request_id = None
             if request_id is None:
@@ -412,15 +443,23 @@ def _cpu_jiffies() -> int:
 
 
 def _make_data(sink_url: str) -> dict:
+    from functions_ui.workspaces.models import Workspace
+
+    return _make_pipeline(Workspace.objects.create(slug="bench", name="Bench"), sink_url, 0)
+
+
+def _make_pipeline(workspace, sink_url: str, number: int) -> dict:
+    """A source, an insert and a destination, deployed, in the workspace. Pipelines after the
+    first carry their number in their code, as different functions have different code (no
+    compile cache helps one from another)."""
     from catalog.models import ResourceType
     from catalog.services import function_create
     from catalog.starters import STARTERS
     from functions_ui.deploys import instances, services
-    from functions_ui.workspaces.models import Workspace
     from versioning.selectors import latest_version
 
-    workspace = Workspace.objects.create(slug="bench", name="Bench")
     source_code = next(s.code for s in STARTERS if s.slug == "source-webhook-to-track")
+    mark = f"\n// pipeline {number}\n" if number else ""
     setting = {"type": "STRING", "required": True, "sensitive": False}
     endpoint = {**setting, "name": "endpoint", "label": "Endpoint", "description": ""}
     api_key = {
@@ -430,6 +469,7 @@ def _make_data(sink_url: str) -> dict:
         "sensitive": True,
         "description": "",
     }
+    suffix = f" {number}" if number else ""
     made = (
         ("source", ResourceType.SOURCE, "Zendesk Tickets", source_code, []),
         ("insert", ResourceType.INSERT_DESTINATION, "PII Scrubber", INSERT, []),
@@ -446,26 +486,26 @@ def _make_data(sink_url: str) -> dict:
             workspace=workspace,
             user=None,
             resource_type=resource_type,
-            display_name=name,
-            code=code,
+            display_name=name + suffix,
+            code=code + mark,
             settings=settings_schema,
         )
         for key, resource_type, name, code, settings_schema in made
     }
     source = instances.source_instance_create(
-        function=functions["source"], user=None, name="Zendesk", raw_settings={}
+        function=functions["source"], user=None, name="Zendesk" + suffix, raw_settings={}
     )
     destination = instances.destination_instance_create(
         function=functions["destination"],
         user=None,
-        name="Collector",
+        name="Collector" + suffix,
         raw_settings={"endpoint": sink_url, "apiKey": "bench-key"},
         source_ids=[source.public_id],
     )
     instances.insert_instance_create(
         function=functions["insert"],
         user=None,
-        name="PII Scrubber",
+        name="PII Scrubber" + suffix,
         raw_settings={},
         destination_id=destination.public_id,
         enabled=True,
@@ -480,32 +520,16 @@ def _make_data(sink_url: str) -> dict:
 
 
 def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
-    from functions_ui.devserver.redis_server import free_port
-
     data = _make_data(sink.url)
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
         "RUNTIME_FETCH_ALLOWED_HOSTS": "127.0.0.1",
     }
-    port = free_port()
     path = f"/hooks/{data['token']}"
     rows: list[BenchRow] = []
     with _Processes() as processes:
-        processes.start(
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "functions_ui.wsgi:application",
-            "--config",
-            "python:functions_ui.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            env=env,
-        )
-        _wait_for_port(port)
+        port = _web_server(processes, env)
         load = _Load(port, path, sink)
         for concurrency in (1, 2):
             # The pipeline alone: a backlog stored first, then drained with no intake running,

@@ -19,6 +19,7 @@ BENCH_MODULES = (
     "functions_ui.runtime.benchmarks",
     "functions_ui.api.benchmarks",
     "functions_ui.deploys.benchmarks",
+    "functions_ui.deploys.scale_benchmarks",
     "functions_ui.deploys.metrics_benchmarks",
     "functions_ui.suites.benchmarks",
 )

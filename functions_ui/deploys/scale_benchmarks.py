@@ -1,0 +1,160 @@
+"""The pipeline at a real company's scale: many pipelines in one workspace, or many workspaces.
+
+The same servers and load as `benchmarks.py` (gunicorn, Celery workers, Redis, PostgreSQL, the
+local sink), with the demo pipeline (source, insert, destination) repeated: N pipelines in one
+workspace (3N functions, each with code of its own), or one pipeline in each of N workspaces.
+Webhooks go round-robin over the pipelines' URLs. Each scenario starts fresh worker processes,
+sends one webhook per pipeline first (as any deployed pipeline has had traffic), then measures
+delivery end to end, the machine's CPU per event, and the memory of every runtime process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from functions_ui.bench.rows import BenchRow
+from functions_ui.deploys.benchmarks import (
+    _in_child,
+    _Load,
+    _make_pipeline,
+    _Processes,
+    _Sink,
+    _web_server,
+    _worker,
+)
+
+AREA = "scale"
+EVENTS = 2000
+PACED_RATE = 150
+PACED_SECONDS = 10
+SIZES = (1, 10, 100)
+WORKER_PROCESSES = 2
+# At 100 pipelines (or workspaces): delivered at least this share of the one-pipeline figure.
+KEPT_SHARE = 0.8
+
+
+def run() -> list[BenchRow]:
+    from functions_ui.devserver.postgres_server import PostgresServer
+
+    with PostgresServer(fast=False) as postgres:
+        return _in_child(
+            "PostgreSQL", postgres.url, "functions_ui.deploys.scale_benchmarks:_measure"
+        )
+
+
+def _runtime_memory() -> tuple[int, float]:
+    """How many Node.js runtime processes run on the machine, and their resident memory (MiB)."""
+    count, total = 0, 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if b"worker.js" not in fh.read():
+                    continue
+            with open(f"/proc/{entry}/status") as fh:
+                rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+        count += 1
+        total += rss
+    return count, total / 1024
+
+
+def _pipelines(shape: str, size: int, sink_url: str) -> list[str]:
+    """The webhook paths of `size` pipelines, in one workspace or one workspace each."""
+    from functions_ui.workspaces.models import Workspace
+
+    paths = []
+    shared = Workspace.objects.create(slug=f"scale-{size}", name=f"Scale {size}")
+    for n in range(size):
+        workspace = shared
+        if shape == "workspaces":
+            workspace = Workspace.objects.create(slug=f"scale-{size}-{n}", name=f"Scale {n}")
+        data = _make_pipeline(workspace, sink_url, n + 1)
+        paths.append(f"/hooks/{data['token']}")
+    return paths
+
+
+def _measure(label: str, redis_url: str, sink: _Sink) -> list[BenchRow]:
+    env = {**os.environ, "REDIS_URL": redis_url, "RUNTIME_FETCH_ALLOWED_HOSTS": "127.0.0.1"}
+    rows: list[BenchRow] = []
+    baseline = None
+    with _Processes() as processes:
+        port = _web_server(processes, env)
+        scenarios = [("pipelines", 1)]
+        scenarios += [(shape, n) for shape in ("pipelines", "workspaces") for n in SIZES if n > 1]
+        for shape, size in scenarios:
+            paths = _pipelines(shape, size, sink.url)
+            where = (
+                "1 pipeline, 1 workspace"
+                if size == 1
+                else f"{size} pipelines in 1 workspace"
+                if shape == "pipelines"
+                else f"1 pipeline in each of {size} workspaces"
+            )
+            worker = _worker(processes, env, WORKER_PROCESSES)
+            load = _Load(port, paths, sink)
+            load.run(len(paths), None)  # every pipeline has had an event
+            result = load.run(EVENTS, None)
+            count, memory = _runtime_memory()
+            if baseline is None:
+                baseline = result["rate"]
+            rows += _rows(label, where, result, size, baseline, count, memory)
+            if size == max(SIZES):
+                paced = load.run(PACED_RATE * PACED_SECONDS, PACED_RATE)
+                rows += _paced_rows(label, where, paced)
+            processes.stop(worker)
+    return rows
+
+
+def _rows(
+    label: str,
+    where: str,
+    r: dict,
+    size: int,
+    baseline: float,
+    processes: int,
+    memory: float,
+) -> list[BenchRow]:
+    name = f"{label}, {where}, {EVENTS} webhooks as fast as taken"
+    whole = r["lost"] == 0 and r["doubled"] == 0 and r["refused"] == 0
+    largest = size == max(SIZES)
+    target = KEPT_SHARE * baseline
+    return [
+        BenchRow(
+            AREA,
+            f"{name}: delivered end to end",
+            r["rate"],
+            f"events/s ({r['rate'] / baseline:.2f}x)",
+            f">= {target:.0f}/s ({KEPT_SHARE}x)" if largest else "",
+            (r["rate"] >= target and whole) if largest else None,
+        ),
+        BenchRow(
+            AREA,
+            f"{name}: lost / doubled / refused",
+            r["lost"] + r["doubled"] + r["refused"],
+            f"({r['lost']} / {r['doubled']} / {r['refused']} of {r['accepted']})",
+            "0",
+            whole,
+        ),
+        BenchRow(AREA, f"{name}: latency p50 / p99", r["p50"], f"/ {r['p99']:.0f} ms"),
+        BenchRow(AREA, f"{name}: machine CPU per event", r["cpu_ms_per_event"], "ms"),
+        BenchRow(
+            AREA,
+            f"{name}: runtime memory ({processes} Node.js processes)",
+            memory,
+            "MiB RSS",
+        ),
+    ]
+
+
+def _paced_rows(label: str, where: str, r: dict) -> list[BenchRow]:
+    name = f"{label}, {where}, {PACED_RATE} webhooks/s for {PACED_SECONDS} s"
+    whole = r["lost"] == 0 and r["doubled"] == 0 and r["refused"] == 0
+    return [
+        BenchRow(AREA, f"{name}: latency p50", r["p50"], "ms"),
+        BenchRow(
+            AREA, f"{name}: latency p99", r["p99"], "ms", "<= 1000", r["p99"] <= 1000 and whole
+        ),
+    ]
