@@ -692,9 +692,19 @@ rl.on('line', (line) => {
   if (msg.op === 'run') handleRun(msg);
   else if (msg.op === 'runMany') handleRunMany(msg);
   else if (msg.op === 'check') handleCheck(msg);
-  else if (msg.op === 'ping') write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), functions: envs.size, warmBytes });
+  else if (msg.op === 'ping') {
+    const heap = realm && !realm.isolate.isDisposed ? heapUsed(realm.isolate) : 0;
+    write({ id: msg.id, pong: true, rss: process.memoryUsage.rss(), heap, functions: envs.size, warmBytes });
+  }
 });
 rl.on('close', () => process.exit(0));
-// Ready only with the runtime made: a process is handed to a workspace warm.
+// Ready only with the runtime made and one empty run through it (which compiles the paths every
+// run takes): a process is handed to a workspace warm, having run no one's code.
+function warmUp() {
+  const msg = { code: 'async function onTrack() {}', fnKey: '', timeoutMs: SETUP_TIMEOUT_MS };
+  startRun(msg, JSON.stringify({ kind: 'destination', payload: { type: 'track' }, settings: {} }), () => {});
+  for (const env of [...envs.values()]) forget(env);
+}
 currentRealm();
+warmUp();
 write({ ready: true, node: process.version });
