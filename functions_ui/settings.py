@@ -157,7 +157,7 @@ SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", "")
 # serving one workspace: one isolate with the runtime, and each warm function's code compiled
 # in it (RUNTIME_WARM_MB of compiled code; a run has RUNTIME_MEMORY_MB). Per Python process:
 # this many workers in all, at most RUNTIME_WORKERS_PER_WORKSPACE for one workspace.
-RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", "32"))
+RUNTIME_WORKERS = int(os.environ.get("RUNTIME_WORKERS", "128"))
 # Workers started ahead for the next workspace that needs one; idle workers close after this.
 RUNTIME_SPARE_WORKERS = int(os.environ.get("RUNTIME_SPARE_WORKERS", "1"))
 RUNTIME_WORKER_IDLE_SECONDS = float(os.environ.get("RUNTIME_WORKER_IDLE_SECONDS", "300"))

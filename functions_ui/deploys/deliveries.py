@@ -176,17 +176,32 @@ def deliver_claimed(
             grouped.setdefault(delivery.destination_id, []).append(delivery)
         else:
             singles.setdefault(delivery.destination_id, []).append(delivery)
-    for destination_id, group in singles.items():
-        start = 0
-        while start < len(group):
-            # A worker that dies repeats at most PIPELINE_COMMIT_EVERY deliveries: a chunk is no
-            # larger than the room left before the next write of outcomes.
-            room = settings.PIPELINE_COMMIT_EVERY - len(batch.pending)
-            chunk = group[start : start + max(1, min(room, _chunk_size(destination_id)))]
-            started = time.monotonic()
-            _deliver_each(batch, chunk, inserts.get(destination_id))
-            _seconds_per_event[destination_id] = (time.monotonic() - started) / len(chunk)
-            start += len(chunk)
+    left = {destination_id: list(group) for destination_id, group in singles.items()}
+    while left:
+        # A round: a chunk of each destination's deliveries, all of them sharing runtime round
+        # trips. A worker that dies repeats at most PIPELINE_COMMIT_EVERY deliveries: a round is
+        # no larger than the room left before the next write of outcomes.
+        room = max(1, settings.PIPELINE_COMMIT_EVERY - len(batch.pending))
+        # An unknown or slow destination has a round of its own, so the outcomes of the others
+        # never wait for its runs.
+        round_: list[tuple[int, list[Delivery]]] = []
+        for destination_id in list(left):
+            alone = not _shares_rounds(destination_id)
+            if room <= 0 or (alone and round_):
+                continue
+            group = left[destination_id]
+            chunk = group[: max(1, min(room, _chunk_size(destination_id)))]
+            round_.append((destination_id, chunk))
+            room -= len(chunk)
+            if len(chunk) == len(group):
+                del left[destination_id]
+            else:
+                left[destination_id] = group[len(chunk) :]
+            if alone:
+                break
+        took = _deliver_each(batch, [(chunk, inserts.get(d)) for d, chunk in round_])
+        for (destination_id, chunk), seconds in zip(round_, took, strict=True):
+            _seconds_per_event[destination_id] = seconds / len(chunk)
     size = settings.DELIVERY_BATCH_SIZE
     for destination_id, group in grouped.items():
         for start in range(0, len(group), size):
@@ -194,7 +209,7 @@ def deliver_claimed(
     batch.write()
 
 
-# How long the last events of each destination took in this process (insert and destination run).
+# How long the last events of each destination took in this process (its destination runs).
 _seconds_per_event: dict[int, float] = {}
 
 
@@ -211,6 +226,13 @@ def _chunk_size(destination_id: int) -> int:
     return max(1, min(RUNS_PER_CALL, int(COMMIT_INTERVAL_S / max(seconds, 1e-6))))
 
 
+def _shares_rounds(destination_id: int) -> bool:
+    """Whether a destination's events may share round trips with other destinations': it is
+    known in this process and fast (a whole round trip of its runs fits the commit interval)."""
+    seconds = _seconds_per_event.get(destination_id)
+    return seconds is not None and seconds * RUNS_PER_CALL <= COMMIT_INTERVAL_S
+
+
 def _key(event: dict) -> str:
     """What picks an event's side of a canary: its messageId (a retry keeps its side)."""
     return str(event.get("messageId") or "")
@@ -224,56 +246,85 @@ def _by_version(versions: list[Version | None]) -> dict[str, list[int]]:
     return groups
 
 
+@dataclass
+class _Sides:
+    """An instance's runs over some payloads, each on its canary side (by its key)."""
+
+    instance: DestinationInstance | InsertInstance
+    function_type: str
+    payloads: list[Any]
+    keys: list[str]
+    mask_result: bool = True
+
+
 def _run_sides(
-    batch: _Batch,
-    instance: DestinationInstance | InsertInstance,
-    function_type: str,
-    payloads: list[Any],
-    keys: list[str],
-    *,
-    mask_result: bool = True,
-) -> tuple[list[RunResult], list[Version | None], Canary | None]:
-    """Run the instance on the payloads (each on its canary side, by its key): one runtime round
-    trip per version and up to MANY_MAX_RUNS payloads. The results, the versions that ran (None:
-    the instance's own), and the instance's running canary."""
-    canary = batch.canaries.get(instance.public_id)
-    versions = [canaries.version_for(canary, key) for key in keys]
-    results: list[RunResult | None] = [None] * len(payloads)
-    for indexes in _by_version(versions).values():
-        ran = runs.run_instance_many(
-            instance,
-            function_type,
-            [payloads[i] for i in indexes],
-            settings=batch.settings_of(instance),
-            mask_result=mask_result,
-            version=versions[indexes[0]],
-            between=batch.lease.keep,
-        )
-        for index, result in zip(indexes, ran, strict=True):
-            results[index] = result
-    return [r for r in results if r is not None], versions, canary
+    batch: _Batch, asked: list[_Sides]
+) -> list[tuple[list[RunResult], list[Version | None], Canary | None]]:
+    """Run each instance on its payloads (each on its canary side): all of them sharing runtime
+    round trips (up to MANY_MAX_RUNS payloads each, whichever instance and version they are
+    of). For each: the results, the versions that ran (None: the instance's own), and the
+    instance's running canary."""
+    items: list[runs.InstanceRuns] = []
+    placed: list[tuple[int, list[int]]] = []
+    sides = []
+    for position, one in enumerate(asked):
+        canary = batch.canaries.get(one.instance.public_id)
+        versions = [canaries.version_for(canary, key) for key in one.keys]
+        sides.append((versions, canary))
+        for indexes in _by_version(versions).values():
+            items.append(
+                runs.InstanceRuns(
+                    one.instance,
+                    one.function_type,
+                    [one.payloads[i] for i in indexes],
+                    settings=batch.settings_of(one.instance),
+                    mask_result=one.mask_result,
+                    version=versions[indexes[0]],
+                )
+            )
+            placed.append((position, indexes))
+    ran = runs.run_instances_many(items, between=batch.lease.keep)
+    results: list[list[RunResult | None]] = [[None] * len(one.payloads) for one in asked]
+    for (position, indexes), item_results in zip(placed, ran, strict=True):
+        for index, result in zip(indexes, item_results, strict=True):
+            results[position][index] = result
+    return [
+        ([r for r in found if r is not None], versions, canary)
+        for found, (versions, canary) in zip(results, sides, strict=True)
+    ]
 
 
 def _insert_steps(
-    batch: _Batch, insert: InsertInstance | None, events: list[dict]
-) -> list[tuple[dict | None, Outcome | None]]:
-    """Run the insert function on each event: the event to go on, or the outcome that ends its
-    delivery."""
-    if insert is None or insert.version is None:
-        return [(event, None) for event in events]
-    results, versions, canary = _run_sides(
-        batch, insert, "insert", events, [_key(e) for e in events], mask_result=False
+    batch: _Batch, asked: list[tuple[InsertInstance | None, list[dict]]]
+) -> list[list[tuple[dict | None, Outcome | None]]]:
+    """Run each insert function on its events (all sharing round trips): for each event, the
+    event to go on, or the outcome that ends its delivery."""
+    running = [
+        (position, insert, events)
+        for position, (insert, events) in enumerate(asked)
+        if insert is not None and insert.version is not None and events
+    ]
+    steps: list[list[tuple[dict | None, Outcome | None]]] = [
+        [(event, None) for event in events] for _, events in asked
+    ]
+    ran = _run_sides(
+        batch,
+        [
+            _Sides(insert, "insert", events, [_key(e) for e in events], mask_result=False)
+            for _, insert, events in running
+        ],
     )
-    steps: list[tuple[dict | None, Outcome | None]] = []
-    for result, version in zip(results, versions, strict=True):
-        if canary is not None:
-            counted = (
-                RunStatus.DELIVERED
-                if result.ok or result.status == "dropped"
-                else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
-            )
-            batch.canary_ran.append((canary, version is not None, counted, result.duration_ms))
-        steps.append(_insert_outcome(result))
+    for (position, _, _), (results, versions, canary) in zip(running, ran, strict=True):
+        steps[position] = []
+        for result, version in zip(results, versions, strict=True):
+            if canary is not None:
+                counted = (
+                    RunStatus.DELIVERED
+                    if result.ok or result.status == "dropped"
+                    else runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED)
+                )
+                batch.canary_ran.append((canary, version is not None, counted, result.duration_ms))
+            steps[position].append(_insert_outcome(result))
     return steps
 
 
@@ -299,70 +350,93 @@ def _insert_outcome(result: RunResult) -> tuple[dict | None, Outcome | None]:
 
 
 def _destination_steps(
-    batch: _Batch, deliveries: list[Delivery], payloads: list[Any]
-) -> list[tuple[Outcome, Any]]:
-    """Run the deliveries' destination (one for all of them) on the payloads: each one's
-    outcome, and what its handler returned."""
-    if not deliveries:
-        return []
-    destination = deliveries[0].destination
-    results, versions, canary = _run_sides(
-        batch, destination, "destination", payloads, [_key(d.event.payload) for d in deliveries]
+    batch: _Batch, asked: list[tuple[list[Delivery], list[Any]]]
+) -> list[list[tuple[Outcome, Any]]]:
+    """Run each group's destination (one for all of a group's deliveries) on its payloads, all
+    sharing round trips: for each payload, its outcome and what its handler returned."""
+    running = [(position, d, p) for position, (d, p) in enumerate(asked) if d]
+    ran = _run_sides(
+        batch,
+        [
+            _Sides(d[0].destination, "destination", p, [_key(x.event.payload) for x in d])
+            for _, d, p in running
+        ],
     )
-    steps = []
-    for result, version in zip(results, versions, strict=True):
-        outcome = Outcome(
-            status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
-            category="" if result.ok else result.category,
-            stage="" if result.ok else "destination",
-            error=result.error,
-            logs=result.logs,
-            fetches=result.fetches,
-            duration_ms=result.duration_ms,
-            version_id=version.pk if version else None,
-        )
-        if canary is not None:
-            batch.canary_ran.append(
-                (canary, version is not None, outcome.status, result.duration_ms)
+    steps: list[list[tuple[Outcome, Any]]] = [[] for _ in asked]
+    for (position, _, _), (results, versions, canary) in zip(running, ran, strict=True):
+        for result, version in zip(results, versions, strict=True):
+            outcome = Outcome(
+                status=runs.STATUS_BY_RESULT.get(result.status, RunStatus.FAILED),
+                category="" if result.ok else result.category,
+                stage="" if result.ok else "destination",
+                error=result.error,
+                logs=result.logs,
+                fetches=result.fetches,
+                duration_ms=result.duration_ms,
+                version_id=version.pk if version else None,
             )
-        steps.append((outcome, result.result))
+            if canary is not None:
+                batch.canary_ran.append(
+                    (canary, version is not None, outcome.status, result.duration_ms)
+                )
+            steps[position].append((outcome, result.result))
     return steps
 
 
 def _through_insert(
-    batch: _Batch, group: list[Delivery], insert: InsertInstance | None
-) -> list[tuple[Delivery, dict]]:
-    """Run the insert function over the group: the deliveries it passes on, with their events
-    (those it drops or fails are done here)."""
-    going: list[tuple[Delivery, dict]] = []
-    for delivery, (event, stopped) in zip(
-        group, _insert_steps(batch, insert, [d.event.payload for d in group]), strict=True
-    ):
-        if stopped is None:
-            assert event is not None  # the insert passed the event on
-            going.append((delivery, event))
-        else:
-            batch.done(delivery, stopped)
-    return going
+    batch: _Batch, groups: list[tuple[list[Delivery], InsertInstance | None]]
+) -> list[list[tuple[Delivery, dict]]]:
+    """Run each group's insert function over it: for each group, the deliveries it passes on,
+    with their events (those it drops or fails are done here)."""
+    steps = _insert_steps(
+        batch, [(insert, [d.event.payload for d in group]) for group, insert in groups]
+    )
+    passed = []
+    for (group, _), group_steps in zip(groups, steps, strict=True):
+        going: list[tuple[Delivery, dict]] = []
+        for delivery, (event, stopped) in zip(group, group_steps, strict=True):
+            if stopped is None:
+                assert event is not None  # the insert passed the event on
+                going.append((delivery, event))
+            else:
+                batch.done(delivery, stopped)
+        passed.append(going)
+    return passed
 
 
-def _deliver_each(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
-    """Deliver events one destination run each (the deliveries share their destination)."""
-    going = _through_insert(batch, group, insert)
-    payloads = [runs.single_payload(delivery.destination, event) for delivery, event in going]
-    for (delivery, event), (outcome, _) in zip(
-        going, _destination_steps(batch, [d for d, _ in going], payloads), strict=True
+def _deliver_each(
+    batch: _Batch, groups: list[tuple[list[Delivery], InsertInstance | None]]
+) -> list[float]:
+    """Deliver events one destination run each (the deliveries of a group share their
+    destination; the groups share runtime round trips): how long each group's destination
+    runs took, in seconds."""
+    passed = _through_insert(batch, groups)
+    asked = [
+        (
+            [delivery for delivery, _ in going],
+            [runs.single_payload(delivery.destination, event) for delivery, event in going],
+        )
+        for going in passed
+    ]
+    took = []
+    for (_, insert), going, steps in zip(
+        groups, passed, _destination_steps(batch, asked), strict=True
     ):
-        outcome.insert_output = batch.shown(insert, event)
-        batch.done(delivery, outcome)
+        for (delivery, event), (outcome, _) in zip(going, steps, strict=True):
+            outcome.insert_output = batch.shown(insert, event)
+            batch.done(delivery, outcome)
+        took.append(sum(outcome.duration_ms for outcome, _ in steps) / 1000)
+    return took
 
 
 def _deliver_batch(batch: _Batch, group: list[Delivery], insert: InsertInstance | None) -> None:
     """Deliver events to an onBatch destination, in one run."""
-    going = _through_insert(batch, group, insert)
+    [going] = _through_insert(batch, [(group, insert)])
     if not going:
         return
-    [(outcome, result)] = _destination_steps(batch, [going[0][0]], [[event for _, event in going]])
+    [[(outcome, result)]] = _destination_steps(
+        batch, [([going[0][0]], [[event for _, event in going]])]
+    )
     for (delivery, event), each in zip(
         going, _batch_outcomes(outcome, result, len(going)), strict=True
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from catalog.secrets import decrypt_value, secret_strings
 from functions_ui.deploys.models import DestinationInstance, InstanceBase, RunStatus
 from functions_ui.deploys.retry import RetryPolicy
-from functions_ui.runtime import RunOptions, RunResult, run_many
+from functions_ui.runtime import Job, RunOptions, RunResult, run_jobs
 from functions_ui.runtime.api import declared_handlers
 
 if TYPE_CHECKING:
@@ -59,7 +59,20 @@ def instance_settings(instance: InstanceBase) -> tuple[dict[str, Any], list[str]
     return values, hidden
 
 
-@sensitive_variables("settings", "values", "hidden")
+@dataclass
+class InstanceRuns:
+    """An instance's runs to make: its deployed version (or `version`, a canary's) on each
+    payload. Settings may be decrypted already."""
+
+    instance: InstanceBase
+    function_type: str
+    payloads: list[Any]
+    settings: tuple[dict[str, Any], list[str]] | None = None
+    mask_result: bool = True
+    version: Version | None = None
+
+
+@sensitive_variables("settings", "item")
 def run_instance_many(
     instance: InstanceBase,
     function_type: str,
@@ -70,29 +83,54 @@ def run_instance_many(
     version: Version | None = None,
     between: Callable[[], None] | None = None,
 ) -> list[RunResult]:
-    """Run the instance's deployed version (or `version`, a canary's) on each payload, sharing
-    round trips to the runtime: a result each, in order (`between` is called after each round
-    trip). Settings may be decrypted already.
+    """Run the instance on each payload, sharing round trips to the runtime: a result each, in
+    order (`between` is called after each round trip). It never raises."""
+    item = InstanceRuns(instance, function_type, payloads, settings, mask_result, version)
+    return run_instances_many([item], between=between)[0]
 
-    It never raises: a failure outside the user's code becomes every payload's result.
+
+@sensitive_variables(
+    "items", "item", "jobs", "values", "hidden", "options", "ran", "results", "job_results"
+)
+def run_instances_many(
+    items: list[InstanceRuns], *, between: Callable[[], None] | None = None
+) -> list[list[RunResult]]:
+    """Run several instances of one workspace, each on its payloads, all sharing round trips to
+    the runtime (a drain over many instances with an event or two each pays one round trip per
+    batch, not one per instance): each item's results, in order.
+
+    It never raises: a failure outside the user's code becomes every payload's result (of its
+    item, when it is that item's settings; of all, when it is the runtime's).
     """
-    if not payloads:
-        return []
-    try:
-        values, hidden = settings if settings is not None else instance_settings(instance)
-        version = version or instance.version
-        assert version is not None  # an instance runs a version from its creation on
-        return run_many(
-            code=version.code,
-            function_type=function_type,
-            payloads=payloads,
-            settings=values,
-            options=_options(instance, version, hidden, mask_result),
-            between=between,
-        )
-    except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
-        failed = _failure(instance, error)
-        return [replace(failed) for _ in payloads]
+    results: list[list[RunResult] | None] = [None] * len(items)
+    jobs: list[Job] = []
+    placed: list[int] = []
+    for position, item in enumerate(items):
+        if not item.payloads:
+            results[position] = []
+            continue
+        try:
+            values, hidden = item.settings or instance_settings(item.instance)
+            version = item.version or item.instance.version
+            assert version is not None  # an instance runs a version from its creation on
+            options = _options(item.instance, version, hidden, item.mask_result)
+        except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
+            failed = _failure(item.instance, error)
+            results[position] = [replace(failed) for _ in item.payloads]
+            continue
+        jobs.append(Job(version.code, item.function_type, item.payloads, values, options))
+        placed.append(position)
+    if jobs:
+        try:
+            ran = run_jobs(jobs, between=between)
+        except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome
+            for position in placed:
+                failed = _failure(items[position].instance, error)
+                results[position] = [replace(failed) for _ in items[position].payloads]
+        else:
+            for position, job_results in zip(placed, ran, strict=True):
+                results[position] = job_results
+    return [r if r is not None else [] for r in results]
 
 
 def _options(

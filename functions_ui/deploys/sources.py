@@ -103,18 +103,25 @@ def sources_drain(
     ran: list[_Ran] = []
     lease = claims.Lease(WebhookRequest, key, clock=timezone.now)
     decrypted: dict[int, tuple] = {}  # an instance with a running canary has two groups
-    for (instance_pk, _), group in groups.items():
-        instance = instances[instance_pk]
+    for instance_pk, _ in groups:
         if instance_pk not in decrypted:
-            decrypted[instance_pk] = runs.instance_settings(instance)
-        results = runs.run_instance_many(
-            instance,
-            "source",
-            [_payload(request) for request, _, _ in group],
-            settings=decrypted[instance_pk],
-            version=group[0][2],
-            between=lease.keep,
-        )
+            decrypted[instance_pk] = runs.instance_settings(instances[instance_pk])
+    # Every group's runs share round trips to the runtime, whichever instance they are of.
+    every = runs.run_instances_many(
+        [
+            runs.InstanceRuns(
+                instances[instance_pk],
+                "source",
+                [_payload(request) for request, _, _ in group],
+                settings=decrypted[instance_pk],
+                version=group[0][2],
+            )
+            for (instance_pk, _), group in groups.items()
+        ],
+        between=lease.keep,
+    )
+    for ((instance_pk, _), group), results in zip(groups.items(), every, strict=True):
+        instance = instances[instance_pk]
         for (request, canary, version), result in zip(group, results, strict=True):
             ran.append(
                 _Ran(

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
@@ -70,7 +71,18 @@ MANY_MAX_RUNS = 25
 MANY_MAX_BYTES = 1024 * 1024
 
 
-@sensitive_variables("settings", "msg", "opts", "options", "call", "waiting", "chunk", "data")
+@dataclass(frozen=True)
+class Job:
+    """One code with one settings over its payloads: a part of a run_jobs batch."""
+
+    code: str
+    function_type: str
+    payloads: list[Any]
+    settings: dict[str, Any] | None
+    options: RunOptions = field(default_factory=RunOptions)
+
+
+@sensitive_variables("settings", "options", "job")
 def run_many(
     *,
     code: str,
@@ -80,47 +92,71 @@ def run_many(
     options: RunOptions | None = None,
     between: Callable[[], None] | None = None,
 ) -> list[RunResult]:
-    """Run the same code with the same settings on each payload: one result per payload, in order.
+    """Run the same code with the same settings on each payload: one result per payload, in
+    order (run_jobs with one job)."""
+    job = Job(code, function_type, payloads, settings, options or RunOptions())
+    return run_jobs([job], between=between)[0]
+
+
+@sensitive_variables(
+    "jobs", "job", "calls", "call", "first", "msg", "waiting", "chunk", "item", "reply",
+    "answers", "answer", "results",
+)  # fmt: skip
+def run_jobs(
+    jobs: list[Job], *, between: Callable[[], None] | None = None
+) -> list[list[RunResult]]:
+    """Run each job's code on each of its payloads: one result per payload, in order, per job.
 
     The runs are the same as run_function's, one after the other in one worker, but up to
-    MANY_MAX_RUNS of them share one round trip to it. When a worker has to be stopped (a run
-    missed its hard deadline, or the process died), the payloads of that round trip without a
-    result run again one by one, so each gets an outcome of its own. `between` is called after
-    every round trip (a caller renews its claims there: a round trip takes at most twice a run's
-    time limit, however many runs it carries).
+    MANY_MAX_RUNS of them share one round trip to it, whichever job (function) they belong to:
+    a drain over many functions with an event or two each pays a round trip per batch, not per
+    function. All the jobs must be one workspace's (its worker serves no one else). When a worker
+    has to be stopped (a run missed its hard deadline, or the process died), the payloads of that
+    round trip without a result run again one by one, so each gets an outcome of its own.
+    `between` is called after every round trip (a caller renews its claims there: a round trip
+    takes at most twice a run's time limit, however many runs it carries).
     """
-    opts = options or RunOptions()
-    call = _Call(code, function_type, settings, opts)
-    results: list[RunResult | None] = [None] * len(payloads)
-    waiting: list[tuple[int, str]] = []
-    for index, payload in enumerate(payloads):
-        refused = call.refused(payload)
-        if refused is not None:
-            results[index] = refused
-        else:
-            waiting.append((index, call.data(payload)))
+    calls = [_Call(job.code, job.function_type, job.settings, job.options) for job in jobs]
+    if len({(call.tenant, id(call.pool)) for call in calls}) > 1:
+        raise ValueError("the jobs of one batch must be one workspace's, with one memory limit")
+    results: list[list[RunResult | None]] = [[None] * len(job.payloads) for job in jobs]
+    # (job, payload, the run's data) of every payload still to run
+    waiting: list[tuple[int, int, str]] = []
+    for j, (job, call) in enumerate(zip(jobs, calls, strict=True)):
+        for index, payload in enumerate(job.payloads):
+            refused = call.refused(payload)
+            if refused is not None:
+                results[j][index] = refused
+            else:
+                waiting.append((j, index, call.data(payload)))
     while waiting:
-        chunk: list[tuple[int, str]] = []
+        chunk: list[tuple[int, int, str]] = []
         size = 0
-        for index, data in waiting:
-            if chunk and (len(chunk) >= MANY_MAX_RUNS or size + len(data) > MANY_MAX_BYTES):
+        for item in waiting:
+            if chunk and (len(chunk) >= MANY_MAX_RUNS or size + len(item[2]) > MANY_MAX_BYTES):
                 break
-            chunk.append((index, data))
-            size += len(data)
+            chunk.append(item)
+            size += len(item[2])
         waiting = waiting[len(chunk) :]
+        used = sorted({j for j, _, _ in chunk})
+        position = {j: k for k, j in enumerate(used)}
+        budget_ms = max(calls[j].timeout_ms for j in used)
         started = time.perf_counter()
         msg = {
-            **call.msg,
             "op": "runMany",
             "id": next_request_id(),
-            "data": [data for _, data in chunk],
+            # What each function's runs share (its code, limits, fetch policy), once per batch.
+            "calls": [calls[j].msg for j in used],
+            "callOf": [position[j] for j, _, _ in chunk],
+            "data": [data for _, _, data in chunk],
             # A batch starts no run after this long, so a round trip ends within twice a run's
             # time limit (plus the margin) however many runs it carries.
-            "budgetMs": call.timeout_ms,
+            "budgetMs": budget_ms,
         }
+        first = calls[used[0]]
         try:
-            reply = call.pool.request(
-                msg, 2 * call.timeout_ms / 1000 + HARD_TIMEOUT_MARGIN_S, call.tenant
+            reply = first.pool.request(
+                msg, 2 * budget_ms / 1000 + HARD_TIMEOUT_MARGIN_S, first.tenant
             )
             answers = reply.get("results")
         except (WorkerTimeout, WorkerCrashed):
@@ -128,18 +164,18 @@ def run_many(
         if not isinstance(answers, list) or not answers:
             # The worker was stopped, or its answer could not be read as a whole (an output
             # nested too deeply): each payload runs alone and gets its own outcome.
-            for index, _ in chunk:
-                results[index] = call.run_alone(payloads[index])
+            for j, index, _ in chunk:
+                results[j][index] = calls[j].run_alone(jobs[j].payloads[index])
                 if between is not None:
                     between()
         else:
-            for (index, _), answer in zip(chunk, answers, strict=False):
-                results[index] = call.result(answer, started)
+            for (j, index, _), answer in zip(chunk, answers, strict=False):
+                results[j][index] = calls[j].result(answer, started)
             # Runs the worker did not start (its budget ran out) go in the next round trip.
             waiting = chunk[len(answers) :] + waiting
         if between is not None:
             between()
-    return [result for result in results if result is not None]
+    return [[result for result in job if result is not None] for job in results]
 
 
 class _Call:

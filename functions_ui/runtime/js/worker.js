@@ -603,12 +603,16 @@ function handleRun(msg) {
   startRun(msg, String(msg.data), (fields) => write(`{"id":${JSON.stringify(msg.id)},${fields}}`));
 }
 
-// One function over many payloads in one round trip: the runs go one after the other, each with
-// its own time limit, and one line answers them all. A batch stops starting runs once it has
-// taken budgetMs; the caller sends the rest again. Saves a pipe round trip (two process wake-ups
-// and a JSON line each way) per event, which cost as much as a short function's run.
+// Many runs in one round trip: the runs go one after the other, each with its own time limit,
+// and one line answers them all. Each run is of one of the batch's functions (`calls`, what a
+// function's runs share; `callOf`, which one each payload runs): all of this workspace's. A
+// batch stops starting runs once it has taken budgetMs; the caller sends the rest again. Saves a
+// pipe round trip (two process wake-ups and a JSON line each way) per event, which cost as much
+// as a short function's run.
 function handleRunMany(msg) {
   const payloads = Array.isArray(msg.data) ? msg.data : [];
+  const calls = Array.isArray(msg.calls) ? msg.calls : [msg];
+  const callOf = Array.isArray(msg.callOf) ? msg.callOf : [];
   const budget = Math.max(1, Number(msg.budgetMs) || 5000);
   const started = performance.now();
   const results = [];
@@ -617,7 +621,8 @@ function handleRunMany(msg) {
       write(`{"id":${JSON.stringify(msg.id)},"results":[${results.join(',')}]}`);
       return;
     }
-    startRun(msg, String(payloads[results.length]), (fields) => {
+    const call = calls[Number(callOf[results.length]) || 0] || calls[0];
+    startRun(call, String(payloads[results.length]), (fields) => {
       results.push(`{${fields}}`);
       setImmediate(next);
     });
