@@ -583,3 +583,48 @@ def test_a_drains_statements_do_not_grow_with_its_batch(workspace, pipeline, mon
     # No canary runs, so no batch spends a statement asking for one.
     assert not [sql for sql in ten if sql.startswith('SELECT "deploys_canary"')]
     assert Delivery.objects.filter(status=RunStatus.DELIVERED).count() == 13
+
+
+def test_many_pipelines_of_a_workspace_share_round_trips_and_keep_their_own_settings(
+    workspace, monkeypatch
+):
+    """Five pipelines (source, insert, destination; each its own code and secret), a webhook
+    each, one drain: the runs of all five functions of a stage share one round trip, and each
+    run had its own function and settings (each destination logs its own key, masked)."""
+    from tests.deploys.helpers import make_destination, make_source
+
+    pipelines = []
+    for n in range(5):
+        code = f"async function onTrack(event, settings) {{ console.log('d{n}', settings.apiKey) }}"
+        _, source = make_source(workspace=workspace, name=f"Source {n}")
+        _, destination = make_destination(
+            workspace=workspace, sources=[source], code=code, name=f"Dest {n}"
+        )
+        instances.instance_settings_update(
+            instance=destination, raw_settings={"apiKey": f"key_of_{n}"}
+        )
+        make_insert(workspace=workspace, destination=destination)
+        pipelines.append((source, destination))
+    for source, _ in pipelines:
+        run_source(source, {"event": "A", "n": 100})  # warm: each destination known and fast
+    Delivery.objects.all().delete()
+    trips = []
+    request = WorkerPool.request
+
+    def counting(self, msg, timeout_s, tenant="_default"):
+        if msg["op"] == "runMany":
+            trips.append(sorted({c["fnKey"] for c in msg["calls"]}))
+        return request(self, msg, timeout_s, tenant)
+
+    monkeypatch.setattr(WorkerPool, "request", counting)
+    for source, _ in pipelines:
+        post(source, {"event": "A", "n": 1})
+    assert drain_sources(workspace.pk) == 5
+    # Sources, inserts, destinations: a round trip each, five functions in each.
+    assert [len(functions) for functions in trips] == [5, 5, 5]
+    logs = {
+        d.destination.name: d.logs[0]["message"]
+        for d in Delivery.objects.select_related("destination")
+    }
+    assert logs == {f"Dest {n}": f"d{n} {MASK}" for n in range(5)}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}

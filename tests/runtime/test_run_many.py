@@ -245,3 +245,44 @@ def test_an_error_report_from_mid_run_hides_the_settings(monkeypatch, many) -> N
     }
     assert "code" in shown  # the runtime's own frames are in the report
     assert [n for n, v in shown.items() if "s3cret-token" in repr(v)] == []
+
+
+def test_jobs_of_many_functions_share_a_round_trip_each_with_its_own_code_and_settings(
+    monkeypatch,
+) -> None:
+    from functions_ui.runtime import Job, run_jobs
+
+    sent = []
+    request = WorkerPool.request
+
+    def counting(self, msg, timeout_s, tenant="_default"):
+        sent.append(msg["op"])
+        return request(self, msg, timeout_s, tenant)
+
+    monkeypatch.setattr(WorkerPool, "request", counting)
+    jobs = [
+        Job(
+            f"async function onTrack(event, settings) {{ return ['f{n}', settings.key, event.n] }}",
+            "destination",
+            [track(i) for i in range(3)],
+            {"key": f"secret-{n}"},
+            RunOptions(workspace="jobs", function_key=f"dfn_{n}", secret_values=[f"secret-{n}"]),
+        )
+        for n in range(4)
+    ]
+    ran = run_jobs(jobs)
+    assert sent == ["runMany"]  # twelve runs of four functions, one round trip
+    assert [[r.result for r in results] for results in ran] == [
+        [[f"f{n}", MASK, i] for i in range(3)] for n in range(4)
+    ]
+
+
+def test_jobs_of_two_workspaces_are_never_sent_together() -> None:
+    from functions_ui.runtime import Job, run_jobs
+
+    jobs = [
+        Job("function onTrack() {}", "destination", [track(0)], {}, RunOptions(workspace=ws))
+        for ws in ("acme", "globex")
+    ]
+    with pytest.raises(ValueError, match="one workspace"):
+        run_jobs(jobs)
