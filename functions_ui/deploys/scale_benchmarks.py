@@ -21,6 +21,8 @@ from functions_ui.deploys.benchmarks import (
     _Processes,
     _Sink,
     _web_server,
+    _whole,
+    _whole_row,
     _worker,
 )
 
@@ -154,7 +156,7 @@ def _rows(
     pss: float,
 ) -> list[BenchRow]:
     name = f"{label}, {where}, {EVENTS} webhooks as fast as taken"
-    whole = r["lost"] == 0 and r["doubled"] == 0 and r["refused"] == 0
+    whole = _whole(r)
     largest = size == max(SIZES)
     target = KEPT_SHARE * baseline
     return [
@@ -166,14 +168,7 @@ def _rows(
             f">= {target:.0f}/s ({KEPT_SHARE}x)" if largest else "",
             (r["rate"] >= target and whole) if largest else None,
         ),
-        BenchRow(
-            AREA,
-            f"{name}: lost / doubled / refused",
-            r["lost"] + r["doubled"] + r["refused"],
-            f"({r['lost']} / {r['doubled']} / {r['refused']} of {r['accepted']})",
-            "0",
-            whole,
-        ),
+        _whole_row(AREA, name, r),
         BenchRow(AREA, f"{name}: latency p50 / p99", r["p50"], f"/ {r['p99']:.0f} ms"),
         BenchRow(AREA, f"{name}: machine CPU per event", r["cpu_ms_per_event"], "ms"),
         BenchRow(
@@ -187,7 +182,7 @@ def _rows(
 
 def _paced_rows(label: str, where: str, r: dict) -> list[BenchRow]:
     name = f"{label}, {where}, {PACED_RATE} webhooks/s for {PACED_SECONDS} s"
-    whole = r["lost"] == 0 and r["doubled"] == 0 and r["refused"] == 0
+    whole = _whole(r)
     return [
         BenchRow(AREA, f"{name}: latency p50", r["p50"], "ms"),
         BenchRow(

@@ -6,6 +6,7 @@ its isolate and the runtime in it, and the run's function compiled there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -13,10 +14,12 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from functions_ui.bench.rows import BenchRow
 from functions_ui.runtime.api import run_function
-from functions_ui.runtime.pool import find_node, get_pool
+from functions_ui.runtime.pool import WorkerPool, find_node, get_pool
 from functions_ui.runtime.types import RunOptions
 
 AREA = "runtime"
@@ -160,6 +163,32 @@ def _cpu_of(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+@contextlib.contextmanager
+def _own_pool(**shape: Any) -> Iterator[WorkerPool]:
+    """Runs go to a pool of one worker of this shape meanwhile (then the project's again)."""
+    from functions_ui.runtime import pool as pool_module
+
+    pool = WorkerPool(1, get_pool().memory_mb, per_tenant=1, **shape)
+    saved = pool_module._pools
+    pool_module._pools = {pool.memory_mb: pool}
+    try:
+        yield pool
+    finally:
+        pool_module._pools = saved
+        pool.close()
+
+
+def _timed_run(code: str, event: dict, options: RunOptions) -> float:
+    """One destination run: how long it took (seconds); it must succeed."""
+    started = time.perf_counter()
+    result = run_function(
+        code=code, function_type="destination", payload=event, settings={}, options=options
+    )
+    took = time.perf_counter() - started
+    assert result.ok, result.error
+    return took
+
+
 def _new_functions(event: dict, code: str, count: int, label: str) -> tuple[list[float], float]:
     """Run `count` functions the worker has never seen: each one's wall time, and the CPU per
     run of the runtime process and the caller together."""
@@ -169,16 +198,7 @@ def _new_functions(event: dict, code: str, count: int, label: str) -> tuple[list
     cpu_before = _cpu_of(pids) + time.process_time()
     for _ in range(count):
         options = RunOptions(workspace=WORKSPACE, function_key=f"bench-{label}-{uuid.uuid4()}")
-        t = time.perf_counter()
-        result = run_function(
-            code=code + f"\n// {uuid.uuid4()}",
-            function_type="destination",
-            payload=event,
-            settings={},
-            options=options,
-        )
-        walls.append(time.perf_counter() - t)
-        assert result.ok, result.error
+        walls.append(_timed_run(code + f"\n// {uuid.uuid4()}", event, options))
     cpu = _cpu_of(pids) + time.process_time() - cpu_before
     return walls, cpu / count * 1000
 
@@ -205,21 +225,13 @@ def _warm_function_memory(event: dict) -> list[BenchRow]:
     """What one more warm function costs, on one worker: the growth of its isolate's heap over
     many new functions (an upper bound: it holds their runs' garbage too), the same for the
     process's resident memory, and what the worker counts per function for its warm budget."""
-    from functions_ui.runtime import pool as pool_module
-
-    pool = pool_module.WorkerPool(1, get_pool().memory_mb, per_tenant=1, spares=0, warm_mb=64)
-    saved = pool_module._pools
-    pool_module._pools = {pool.memory_mb: pool}
     ping = {"op": "ping", "id": 0}
     count = 500
-    try:
+    with _own_pool(spares=0, warm_mb=64) as pool:
         _new_functions(event, TRIVIAL, 1, "memory")
         before = pool.request(ping, 5, WORKSPACE)
         _new_functions(event, TRIVIAL, count, "memory")
         after = pool.request(ping, 5, WORKSPACE)
-    finally:
-        pool_module._pools = saved
-        pool.close()
     added = max(after["functions"] - before["functions"], 1)
     heap_each = (after["heap"] - before["heap"]) / added / 1024
     return [
@@ -249,31 +261,14 @@ def _warm_function_memory(event: dict) -> list[BenchRow]:
 def _retired_workspace(event: dict) -> list[BenchRow]:
     """A workspace's first run after its worker was retired for another workspace's: the spare
     started ahead takes it, so the run waits for no process to start."""
-    from functions_ui.runtime import pool as pool_module
-
-    pool = pool_module.WorkerPool(1, get_pool().memory_mb, per_tenant=1, spares=1)
-    saved = pool_module._pools
-    pool_module._pools = {pool.memory_mb: pool}
     walls = []
-    try:
+    with _own_pool(spares=1) as pool:
         for i in range(12):
             deadline = time.monotonic() + 30
             while not pool.spare_pids() and time.monotonic() < deadline:
                 time.sleep(0.01)
             options = RunOptions(workspace=f"bench-retired-{i % 2}", function_key="bench-fn")
-            t = time.perf_counter()
-            result = run_function(
-                code=TRIVIAL,
-                function_type="destination",
-                payload=event,
-                settings={},
-                options=options,
-            )
-            walls.append(time.perf_counter() - t)
-            assert result.ok, result.error
-    finally:
-        pool_module._pools = saved
-        pool.close()
+            walls.append(_timed_run(TRIVIAL, event, options))
     p50 = _p50(walls[2:])
     return [
         BenchRow(

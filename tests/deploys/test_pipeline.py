@@ -628,3 +628,16 @@ def test_many_pipelines_of_a_workspace_share_round_trips_and_keep_their_own_sett
     }
     assert logs == {f"Dest {n}": f"d{n} {MASK}" for n in range(5)}
     assert set(Delivery.objects.values_list("status", flat=True)) == {RunStatus.DELIVERED}
+
+
+def test_looking_at_an_empty_queue_costs_one_statement(workspace, pipeline):
+    """A drain ends by finding its queue empty, twice: each look is one read, not a claim's
+    transaction; a queue with work is claimed as before."""
+    source, _ = pipeline
+    due = WebhookRequest.objects.filter(workspace_id=workspace.pk, claim="")
+    with CaptureQueriesContext(connection) as queries:
+        assert claims.claim(due, limit=50, now=T0)[1] == []
+    assert len(queries.captured_queries) == 1
+    post(source, {"n": 1})
+    key, ids = claims.claim(due, limit=50, now=T0)
+    assert len(ids) == 1 and WebhookRequest.objects.get(pk=ids[0]).claim == key
