@@ -3,8 +3,8 @@
 A drain claims up to PIPELINE_DELIVERY_BATCH queued or retrying deliveries. Each event goes
 through its destination's enabled insert function (which may change or drop it), then the
 destination's handler; first attempts to a destination that defines `onBatch` go to it together,
-up to DELIVERY_BATCH_SIZE at a time. The events of one destination share runtime round trips
-(runs.run_instance_many), each run still on its own. Outcomes are recorded every
+up to DELIVERY_BATCH_SIZE at a time. The events of all the batch's destinations share runtime
+round trips (runs.run_instances_many), each run still on its own. Outcomes are recorded every
 PIPELINE_COMMIT_EVERY events, in one transaction each, so a worker that dies repeats at most that
 many deliveries (at least once: the repeat carries the same messageId).
 """

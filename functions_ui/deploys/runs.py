@@ -72,23 +72,6 @@ class InstanceRuns:
     version: Version | None = None
 
 
-@sensitive_variables("settings", "item")
-def run_instance_many(
-    instance: InstanceBase,
-    function_type: str,
-    payloads: list[Any],
-    *,
-    settings: tuple[dict[str, Any], list[str]] | None = None,
-    mask_result: bool = True,
-    version: Version | None = None,
-    between: Callable[[], None] | None = None,
-) -> list[RunResult]:
-    """Run the instance on each payload, sharing round trips to the runtime: a result each, in
-    order (`between` is called after each round trip). It never raises."""
-    item = InstanceRuns(instance, function_type, payloads, settings, mask_result, version)
-    return run_instances_many([item], between=between)[0]
-
-
 @sensitive_variables(
     "items", "item", "jobs", "values", "hidden", "options", "ran", "results", "job_results"
 )
