@@ -209,6 +209,12 @@ PIPELINE_DELIVERY_BATCH = int(os.environ.get("PIPELINE_DELIVERY_BATCH", "100"))
 PIPELINE_COMMIT_EVERY = int(os.environ.get("PIPELINE_COMMIT_EVERY", "25"))
 PIPELINE_LEASE_SECONDS = float(os.environ.get("PIPELINE_LEASE_SECONDS", "30"))
 PIPELINE_SWEEP_SECONDS = float(os.environ.get("PIPELINE_SWEEP_SECONDS", "2"))
+# Workspaces with work wait their turn in a line (in Redis), one line a stage; at most
+# PIPELINE_DRAINS drain tasks a stage work through it at once (all of them across machines:
+# at least the number of worker processes), each on up to PIPELINE_DRAIN_WORKSPACES
+# workspaces at a time, whose batches share the drain's claims and records.
+PIPELINE_DRAINS = int(os.environ.get("PIPELINE_DRAINS", "8"))
+PIPELINE_DRAIN_WORKSPACES = int(os.environ.get("PIPELINE_DRAIN_WORKSPACES", "16"))
 CELERY_BEAT_SCHEDULE = {
     "trim-delivery-records": {"task": "deploys.delivery_records_trim", "schedule": 3600.0},
     "pipeline-sweep": {"task": "pipeline.sweep", "schedule": PIPELINE_SWEEP_SECONDS},

@@ -39,25 +39,45 @@ def claim(
     queryset: QuerySet, *, limit: int, now: datetime, **changes: Any
 ) -> tuple[str, list[int]]:
     """Claim up to `limit` rows of the queryset (oldest first): their ids, and the claim key."""
+    key, claimed = claim_each(queryset, "pk", [None], each=limit, now=now, **changes)
+    return key, claimed.get(None, [])
+
+
+def claim_each(
+    queryset: QuerySet, field: str, values: Sequence[Any], *, each: int, now: datetime, **changes
+) -> tuple[str, dict[Any, list[int]]]:
+    """Claim up to `each` rows (oldest first) of the queryset for every value of `field` (say,
+    each workspace of a drain's): one claim key for them all, and the ids claimed by value.
+
+    A value of None stands for the whole queryset. The rows of each value are locked apart, so
+    that one value's backlog never takes the others' share of a batch.
+    """
     key = uuid.uuid4().hex
+    values = list(values)
+    scoped = queryset if values == [None] else queryset.filter(**{f"{field}__in": values})
     # Every drain ends by finding its queue empty, twice (the second look covers a row stored
     # just before its doorbell was cleared), most of them after a batch of an event or two when
     # many workspaces share the workers: a plain read says "nothing" in one statement, where a
     # claim's transaction takes four round trips to the database.
-    if not queryset.exists():
-        return key, []
+    if not scoped.exists():
+        return key, {}
+    claimed: dict[Any, list[int]] = {}
     with transaction.atomic():
         relaxed_commit()
-        ids = list(
-            queryset.select_for_update(skip_locked=True)
-            .order_by("available_at", "id")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            queryset.model.objects.filter(pk__in=ids).update(
-                claim=key, lease_until=lease_end(now), **changes
+        for value in values:
+            rows = queryset if value is None else queryset.filter(**{field: value})
+            ids = list(
+                rows.select_for_update(skip_locked=True)
+                .order_by("available_at", "id")
+                .values_list("pk", flat=True)[:each]
             )
-    return key, ids
+            if ids:
+                claimed[value] = ids
+        if claimed:
+            queryset.model.objects.filter(
+                pk__in=[pk for ids in claimed.values() for pk in ids]
+            ).update(claim=key, lease_until=lease_end(now), **changes)
+    return key, claimed
 
 
 def still_claimed(model: type[Model], key: str, ids: list[int]) -> set[int]:

@@ -1,10 +1,12 @@
-"""Delivery stage: run a batch of one workspace's due deliveries through insert and destination.
+"""Delivery stage: run a batch of due deliveries (of one or several workspaces) through insert and
+destination.
 
-A drain claims up to PIPELINE_DELIVERY_BATCH queued or retrying deliveries. Each event goes
-through its destination's enabled insert function (which may change or drop it), then the
-destination's handler; first attempts to a destination that defines `onBatch` go to it together,
-up to DELIVERY_BATCH_SIZE at a time. The events of all the batch's destinations share runtime
-round trips (runs.run_instances_many), each run still on its own. Outcomes are recorded every
+A drain claims up to PIPELINE_DELIVERY_BATCH queued or retrying deliveries of each of its
+workspaces. Each event goes through its destination's enabled insert function (which may change
+or drop it), then the destination's handler; first attempts to a destination that defines
+`onBatch` go to it together, up to DELIVERY_BATCH_SIZE at a time. The events of all the batch's
+destinations share runtime round trips (runs.run_instances_many; one per workspace, each in its
+workspace's runtime), each run still on its own. Outcomes are recorded every
 PIPELINE_COMMIT_EVERY events, in one transaction each, so a worker that dies repeats at most that
 many deliveries (at least once: the repeat carries the same messageId).
 """
@@ -129,19 +131,35 @@ def deliveries_drain(
     *, workspace_id: int, now: datetime | None = None, rng: random.Random | None = None
 ) -> int:
     """Deliver one batch of the workspace's due deliveries; returns how many were claimed."""
+    claimed = deliveries_drain_many(workspace_ids=[workspace_id], now=now, rng=rng)
+    return claimed.get(workspace_id, 0)
+
+
+def deliveries_drain_many(
+    *,
+    workspace_ids: list[int],
+    each: int | None = None,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> dict[int, int]:
+    """Deliver one batch of the workspaces' due deliveries, up to `each` of every workspace
+    (PIPELINE_DELIVERY_BATCH unless given); how many each had claimed."""
     now = now or timezone.now()
-    limit = settings.PIPELINE_DELIVERY_BATCH
     due = Delivery.objects.filter(
-        workspace_id=workspace_id,
-        status__in=[RunStatus.QUEUED, RunStatus.RETRYING],
-        claim="",
-        available_at__lte=now,
+        status__in=[RunStatus.QUEUED, RunStatus.RETRYING], claim="", available_at__lte=now
     )
-    key, ids = claims.claim(
-        due, limit=limit, now=now, status=RunStatus.RUNNING, last_attempt_at=now
+    key, by_workspace = claims.claim_each(
+        due,
+        "workspace_id",
+        workspace_ids,
+        each=each or settings.PIPELINE_DELIVERY_BATCH,
+        now=now,
+        status=RunStatus.RUNNING,
+        last_attempt_at=now,
     )
-    if not ids:
-        return 0
+    if not by_workspace:
+        return {}
+    ids = [pk for claimed in by_workspace.values() for pk in claimed]
     rows = list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
     # A batch has few destinations: load each once, not once per delivery with its code.
     destinations = canaries.flag_running(
@@ -150,7 +168,7 @@ def deliveries_drain(
     for delivery in rows:
         delivery.destination = destinations[delivery.destination_id]
     deliver_claimed(key=key, rows=rows, now=now, rng=rng)
-    return len(ids)
+    return {workspace_id: len(claimed) for workspace_id, claimed in by_workspace.items()}
 
 
 def deliver_claimed(

@@ -1,38 +1,87 @@
-"""Doorbells: wake a worker to drain one workspace's queue of one pipeline stage.
+"""Doorbells: wake workers to drain the workspaces' queues of one pipeline stage.
 
-The work itself waits in the database (webhook requests, deliveries); a Celery task is only a
-wake-up carrying a workspace id. At most one wake-up per stage and workspace waits in the
-broker at a time (a flag in Redis, cleared when the task starts), so a flood of one workspace
-puts one task in the queue, not thousands, and the tasks of all workspaces take turns.
+The work itself waits in the database (webhook requests, deliveries). A workspace with work
+waits for its turn in the stage's line, a list in the broker's Redis: a flag per workspace says
+it is in the line or being drained, so a flood of one workspace puts it in the line once, not
+thousands of times. Drain tasks (at most PIPELINE_DRAINS a stage, across all machines) take
+workspaces from the front of the line, up to PIPELINE_DRAIN_WORKSPACES at a time, and work
+through their queues together: a batch claims up to a share of the batch from each of them, so
+a hundred workspaces with an event or two each cost a drain's claims and records a few times,
+not a hundred. A drain task carries no workspace; it holds a token in the stage's set of
+drains, renewed while it works, so that a lost task (a worker killed, a broker restarted)
+stops counting once its token lapses.
 
-A lost wake-up (the broker was down, or restarted without its data) costs only time: the
-periodic sweep rings again for every workspace that has due work.
+After DRAIN_SECONDS a drain puts the workspaces that still have work at the back of the line,
+so workspaces take turns. A lost wake-up costs only time: the periodic sweep rings again for
+every workspace that has due work.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 
 import redis
+from django.conf import settings
 from kombu.exceptions import KombuError
 
 log = logging.getLogger(__name__)
 
 STAGES = ("sources", "deliveries")
-# A flag older than this no longer holds back a ring: its task may have been lost.
+# A flag older than this no longer holds back a ring: its drain may have been lost.
 FLAG_SECONDS = 10
 HELPER_SECONDS = 2
-# How long one drain task keeps its workspace before handing it to the back of the queue.
+# How long one drain task works before handing its workspaces to the back of the line.
 DRAIN_SECONDS = 1.0
+# A drain's token counts this long without being renewed: long enough for a task to wait in
+# the broker behind the others, short enough that a lost one is soon replaced.
+TOKEN_SECONDS = 30
 CONNECT_TIMEOUT_S = 1.0
 
 _clients: dict[tuple[int, str], redis.Redis] = {}
 _lock = threading.Lock()
+
+# Put a workspace in the line (unless its flag says it is there, or force). A new drain token
+# when it went in and fewer drains than the most are alive, or when none is alive for a line
+# that is not empty (theirs were lost). Returns the new token, or false.
+_RING = """
+local now = tonumber(redis.call('TIME')[1])
+local pushed = false
+if ARGV[2] == '1' or redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+  pushed = true
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local alive = redis.call('ZCARD', KEYS[3])
+if (pushed and alive < tonumber(ARGV[4])) or (alive == 0 and redis.call('LLEN', KEYS[2]) > 0) then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[5])
+  return ARGV[5]
+end
+return false
+"""
+# A drain takes up to ARGV[2] workspaces from the front of the line and renews its token.
+_TAKE = """
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+return redis.call('LPOP', KEYS[1], ARGV[2])
+"""
+# A drain ends: its token goes, and a new one is made when the line still holds workspaces
+# (one rung between the drain's last look and now found the drains all taken).
+_LEAVE = """
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('LLEN', KEYS[1]) > 0 and redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
+  return ARGV[3]
+end
+return false
+"""
 
 
 def _broker_url() -> str:
@@ -58,71 +107,159 @@ def _flag(stage: str, workspace_id: int) -> str:
     return f"fnui:bell:{stage}:{workspace_id}"
 
 
-def ring(stage: str, workspace_id: int, *, force: bool = False) -> bool:
-    """Make sure a drain task of the stage is on its way for the workspace.
+def _line(stage: str) -> str:
+    return f"fnui:line:{stage}"
 
-    With force, a task is sent even though the flag says one is on its way (a drain handing
-    over its workspace to the back of the queue). Returns False when the broker could not be
-    reached; the work stays queued in the database and the sweep rings again later.
+
+def _drains(stage: str) -> str:
+    return f"fnui:drains:{stage}"
+
+
+def ring(stage: str, workspace_id: int, *, force: bool = False) -> bool:
+    """Make sure the workspace waits in the stage's line, and that a drain is on its way.
+
+    With force, the workspace goes to the back of the line even though its flag says it is in
+    it (a drain handing it over, or the sweep taking back a dead drain's work). Returns False
+    when the broker could not be reached; the work stays queued in the database and the sweep
+    rings again later.
     """
-    return _send(stage, workspace_id, _flag(stage, workspace_id), FLAG_SECONDS, force=force)
+    return _ring(stage, workspace_id, _flag(stage, workspace_id), FLAG_SECONDS, force=force)
 
 
 def ring_helper(stage: str, workspace_id: int) -> bool:
-    """A backlog: send one more drain task to work beside the running one (at most one every
-    HELPER_SECONDS, so a flood of one workspace cannot take every worker for long)."""
-    return _send(stage, workspace_id, _flag(stage, workspace_id) + ":helper", HELPER_SECONDS)
+    """A backlog: put the workspace in the line once more, for another drain to work on beside
+    the running one (at most once every HELPER_SECONDS, so a flood of one workspace cannot take
+    every worker for long)."""
+    return _ring(stage, workspace_id, _flag(stage, workspace_id) + ":helper", HELPER_SECONDS)
 
 
-def _send(stage: str, workspace_id: int, flag: str, seconds: float, *, force: bool = False) -> bool:
-    from functions_ui.deploys.tasks import DRAIN_TASKS
-
+def _ring(stage: str, workspace_id: int, flag: str, seconds: float, *, force: bool = False) -> bool:
     try:
-        client = broker_redis()
-        if force:
-            client.set(flag, "1", ex=int(seconds))
-        elif not client.set(flag, "1", nx=True, ex=int(seconds)):
-            return True
-        try:
-            DRAIN_TASKS[stage].apply_async(args=(workspace_id,), retry=False)
-        except BaseException:
-            client.delete(flag)
-            raise
+        token = broker_redis().eval(
+            _RING,
+            3,
+            flag,
+            _line(stage),
+            _drains(stage),
+            int(seconds),
+            "1" if force else "0",
+            workspace_id,
+            settings.PIPELINE_DRAINS,
+            uuid.uuid4().hex,
+            TOKEN_SECONDS,
+        )
+        if token:
+            _send(stage, token.decode())
     except (redis.RedisError, KombuError, OSError) as error:
         log.warning("could not ring %s for workspace %s: %s", stage, workspace_id, error)
         return False
     return True
 
 
-def answered(stage: str, workspace_id: int) -> None:
-    """A drain found its workspace's queue empty: rows stored from now on need a new ring."""
-    with contextlib.suppress(redis.RedisError, OSError):
-        broker_redis().delete(_flag(stage, workspace_id))
+def _send(stage: str, token: str) -> None:
+    from functions_ui.deploys.tasks import DRAIN_TASKS
+
+    try:
+        DRAIN_TASKS[stage].apply_async(args=(token,), retry=False)
+    except BaseException:
+        # The token would hold a drain's place for nothing until it lapsed.
+        broker_redis().zrem(_drains(stage), token)
+        raise
 
 
-def drain(stage: str, workspace_id: int, one_batch: Callable[[int], int], limit: int) -> int:
-    """Work through a workspace's queue of one stage, batch after batch, for a while.
+def _take(stage: str, token: str, count: int) -> list[int]:
+    taken = broker_redis().eval(_TAKE, 2, _line(stage), _drains(stage), token, count, TOKEN_SECONDS)
+    return [int(value) for value in taken or []]
 
-    The flag stays set while the drain works, so new rows ring nobody: the drain picks them up in
-    its next batch, which grows with the load. When the queue is empty the flag is cleared and
-    the queue looked at once more (a row stored just before the clear rang nobody). After
-    DRAIN_SECONDS the workspace goes to the back of the broker's queue, so workspaces take turns.
+
+def _leave(stage: str, token: str) -> None:
+    try:
+        following = broker_redis().eval(
+            _LEAVE,
+            2,
+            _line(stage),
+            _drains(stage),
+            token,
+            settings.PIPELINE_DRAINS,
+            uuid.uuid4().hex,
+            TOKEN_SECONDS,
+        )
+        if following:
+            _send(stage, following.decode())
+    except (redis.RedisError, KombuError, OSError) as error:
+        log.warning("could not hand over the %s line: %s", stage, error)
+
+
+def answered(stage: str, workspace_ids: Iterable[int]) -> None:
+    """A drain found these workspaces' queues empty: rows stored from now on need a new ring."""
+    flags = [_flag(stage, workspace_id) for workspace_id in workspace_ids]
+    if flags:
+        try:
+            broker_redis().delete(*flags)
+        except (redis.RedisError, OSError) as error:
+            log.warning("could not clear %s flags: %s", stage, error)
+
+
+def share(limit: int, workspaces: int) -> int:
+    """Each workspace's share of a batch of `limit` rows over that many workspaces."""
+    return max(1, -(-limit // max(1, workspaces)))
+
+
+def drain(
+    stage: str,
+    token: str,
+    one_batch: Callable[[list[int], int], dict[int, int]],
+    limit: int,
+) -> int:
+    """Work through the queues of workspaces from the stage's line, batch after batch, for a while.
+
+    `one_batch(workspace_ids, each)` claims up to `each` rows of every one of them, runs and
+    records them, and says how many each had. A workspace stays in the drain while it has work;
+    its flag stays set, so its new rows ring nobody. When its queue is found empty its flag is
+    cleared and its queue looked at once more in the next batch (a row stored just before the
+    clear rang nobody). Room left by a workspace is filled from the line. After DRAIN_SECONDS the
+    workspaces that still have work go to the back of the line, so workspaces take turns.
     """
     deadline = time.monotonic() + DRAIN_SECONDS
+    room = settings.PIPELINE_DRAIN_WORKSPACES
+    # workspace -> its flag was cleared after an empty look (one more look to go)
+    working: dict[int, bool] = {}
     done = 0
-    cleared = False
-    while True:
-        claimed = one_batch(workspace_id)
-        done += claimed
-        if not claimed:
-            if cleared:
+    try:
+        while True:
+            if len(working) < room:
+                for workspace_id in _take(stage, token, room - len(working)):
+                    working.setdefault(workspace_id, False)
+            if not working:
                 return done
-            answered(stage, workspace_id)
-            cleared = True
-            continue
-        cleared = False
-        if claimed >= limit:
-            ring_helper(stage, workspace_id)
-        if time.monotonic() > deadline:
-            ring(stage, workspace_id, force=True)
-            return done
+            each = share(limit, len(working))
+            claimed = one_batch(list(working), each)
+            done += sum(claimed.values())
+            empty = []
+            for workspace_id, cleared in list(working.items()):
+                count = claimed.get(workspace_id, 0)
+                if count:
+                    working[workspace_id] = False
+                    if count >= each:
+                        ring_helper(stage, workspace_id)
+                elif cleared:
+                    del working[workspace_id]
+                else:
+                    empty.append(workspace_id)
+                    working[workspace_id] = True
+            answered(stage, empty)
+            if time.monotonic() > deadline:
+                _hand_back(stage, working)
+                return done
+    except BaseException:
+        # A failed batch's rows wait for their lease; the workspaces wait in the line again.
+        _hand_back(stage, working)
+        raise
+    finally:
+        _leave(stage, token)
+
+
+def _hand_back(stage: str, workspace_ids: Iterable[int]) -> None:
+    """To the back of the line (those whose flag was cleared too: their last look is owed)."""
+    for workspace_id in workspace_ids:
+        ring(stage, workspace_id, force=True)

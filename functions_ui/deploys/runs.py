@@ -78,16 +78,18 @@ class InstanceRuns:
 def run_instances_many(
     items: list[InstanceRuns], *, between: Callable[[], None] | None = None
 ) -> list[list[RunResult]]:
-    """Run several instances of one workspace, each on its payloads, all sharing round trips to
-    the runtime (a drain over many instances with an event or two each pays one round trip per
-    batch, not one per instance): each item's results, in order.
+    """Run several instances, each on its payloads: each item's results, in order.
+
+    The items of one workspace share round trips to its runtime (a drain over many instances
+    with an event or two each pays one round trip per batch, not one per instance); those of
+    another workspace go to that workspace's runtime, never the same one.
 
     It never raises: a failure outside the user's code becomes every payload's result (of its
-    item, when it is that item's settings; of all, when it is the runtime's).
+    item, when it is that item's settings; of its workspace's items, when it is the runtime's).
     """
     results: list[list[RunResult] | None] = [None] * len(items)
-    jobs: list[Job] = []
-    placed: list[int] = []
+    # (workspace, memory limit) -> the jobs that share its runtime, and their items' positions
+    tenants: dict[tuple[str | None, int | None], tuple[list[Job], list[int]]] = {}
     for position, item in enumerate(items):
         if not item.payloads:
             results[position] = []
@@ -101,9 +103,10 @@ def run_instances_many(
             failed = _failure(item.instance, error)
             results[position] = [replace(failed) for _ in item.payloads]
             continue
+        jobs, placed = tenants.setdefault((options.workspace, options.memory_mb), ([], []))
         jobs.append(Job(version.code, item.function_type, item.payloads, values, options))
         placed.append(position)
-    if jobs:
+    for jobs, placed in tenants.values():
         try:
             ran = run_jobs(jobs, between=between)
         except Exception as error:  # noqa: BLE001 - any failure must end in a recorded outcome

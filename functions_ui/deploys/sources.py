@@ -1,11 +1,12 @@
-"""Source stage: run `onRequest` for a batch of one workspace's webhook requests.
+"""Source stage: run `onRequest` for a batch of webhook requests (of one or several workspaces).
 
-A drain claims up to PIPELINE_SOURCE_BATCH waiting requests, runs each through its source
-instance's deployed version (settings decrypted once per instance and batch), and records the
-whole batch in one transaction: the runs, the emitted events (the source's event log), one
-delivery per event and connected destination, the final errors, and the requests' removal (or
-their next attempt). A worker that dies before that commit leaves the requests claimed; once
-the lease runs out they run again (at least once), and nothing is recorded twice.
+A drain claims up to PIPELINE_SOURCE_BATCH waiting requests of each of its workspaces, runs each
+through its source instance's deployed version (settings decrypted once per instance and
+batch), and records the whole batch in one transaction: the runs, the emitted events (the
+source's event log), one delivery per event and connected destination, the final errors, and
+the requests' removal (or their next attempt). A worker that dies before that commit leaves the
+requests claimed; once the lease runs out they run again (at least once), and nothing is
+recorded twice.
 """
 
 from __future__ import annotations
@@ -76,12 +77,27 @@ def sources_drain(
     *, workspace_id: int, now: datetime | None = None, rng: random.Random | None = None
 ) -> int:
     """Run one batch of the workspace's due webhook requests; returns how many were claimed."""
+    claimed = sources_drain_many(workspace_ids=[workspace_id], now=now, rng=rng)
+    return claimed.get(workspace_id, 0)
+
+
+def sources_drain_many(
+    *,
+    workspace_ids: list[int],
+    each: int | None = None,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> dict[int, int]:
+    """Run one batch of the workspaces' due webhook requests, up to `each` of every workspace
+    (PIPELINE_SOURCE_BATCH unless given), recorded together; how many each had claimed."""
     now = now or timezone.now()
-    limit = settings.PIPELINE_SOURCE_BATCH
-    due = WebhookRequest.objects.filter(workspace_id=workspace_id, claim="", available_at__lte=now)
-    key, ids = claims.claim(due, limit=limit, now=now)
-    if not ids:
-        return 0
+    due = WebhookRequest.objects.filter(claim="", available_at__lte=now)
+    key, by_workspace = claims.claim_each(
+        due, "workspace_id", workspace_ids, each=each or settings.PIPELINE_SOURCE_BATCH, now=now
+    )
+    if not by_workspace:
+        return {}
+    ids = [pk for claimed in by_workspace.values() for pk in claimed]
     requests = list(WebhookRequest.objects.filter(pk__in=ids).order_by("id"))
     instances = {
         i.pk: i
@@ -138,7 +154,7 @@ def sources_drain(
     if handed_on is not None:
         # The fresh events go straight on, in this worker, without another queue trip.
         deliveries.deliver_claimed(key=handed_on[0], rows=handed_on[1], now=now, rng=rng)
-    return len(ids)
+    return {workspace_id: len(claimed) for workspace_id, claimed in by_workspace.items()}
 
 
 def _payload(request: WebhookRequest) -> dict:

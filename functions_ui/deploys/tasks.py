@@ -1,7 +1,7 @@
 """Celery tasks of deploys and the event pipeline: ids in, one service call.
 
-The pipeline's tasks carry no data: a drain task takes a workspace id and works through that
-workspace's queue in the database, one batch per task. Every task is idempotent and
+The pipeline's tasks carry no data: a drain task takes workspaces from its stage's line (see
+doorbell.py) and works through their queues in the database. Every task is idempotent and
 acknowledged late, so a task whose worker died runs again and finds what was recorded.
 """
 
@@ -89,12 +89,13 @@ def deploy_enqueue(deploy_id: int, *, once_within_s: int = 0) -> bool:
     retry_backoff=True,
     max_retries=5,
 )
-def sources_drain(workspace_id: int) -> int:
-    """Run the workspace's webhook requests through their source functions, batch by batch."""
+def sources_drain(token: str) -> int:
+    """Run the webhook requests of workspaces in the sources line through their source
+    functions, batch by batch (the token is this drain's place among the stage's drains)."""
     return doorbell.drain(
         "sources",
-        workspace_id,
-        lambda ws: sources.sources_drain(workspace_id=ws),
+        token,
+        lambda ids, each: sources.sources_drain_many(workspace_ids=ids, each=each),
         settings.PIPELINE_SOURCE_BATCH,
     )
 
@@ -107,12 +108,12 @@ def sources_drain(workspace_id: int) -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def deliveries_drain(workspace_id: int) -> int:
-    """Deliver the workspace's due events to their destinations, batch by batch."""
+def deliveries_drain(token: str) -> int:
+    """Deliver the due events of workspaces in the deliveries line, batch by batch."""
     return doorbell.drain(
         "deliveries",
-        workspace_id,
-        lambda ws: deliveries.deliveries_drain(workspace_id=ws),
+        token,
+        lambda ids, each: deliveries.deliveries_drain_many(workspace_ids=ids, each=each),
         settings.PIPELINE_DELIVERY_BATCH,
     )
 
