@@ -5,9 +5,9 @@ waits for its turn in the stage's line, a list in the broker's Redis: a flag per
 it is in the line or being drained, so a flood of one workspace puts it in the line once, not
 thousands of times. Drain tasks (at most PIPELINE_DRAINS a stage, across all machines) take
 workspaces from the front of the line, up to PIPELINE_DRAIN_WORKSPACES at a time, and work
-through their queues together: a batch claims up to a share of the batch from each of them, so
-a hundred workspaces with an event or two each cost a drain's claims and records a few times,
-not a hundred. A drain task carries no workspace; it holds a token in the stage's set of
+through their queues together: a batch claims up to a batch's rows of each of them in one
+statement and records them in one transaction, so a hundred workspaces with an event or two each
+cost a drain's claims and records a few times, not a hundred. A drain task carries no workspace; it holds a token in the stage's set of
 drains, renewed while it works, so that a lost task (a worker killed, a broker restarted)
 stops counting once its token lapses.
 
@@ -200,21 +200,16 @@ def answered(stage: str, workspace_ids: Iterable[int]) -> None:
             log.warning("could not clear %s flags: %s", stage, error)
 
 
-def share(limit: int, workspaces: int) -> int:
-    """Each workspace's share of a batch of `limit` rows over that many workspaces."""
-    return max(1, -(-limit // max(1, workspaces)))
-
-
 def drain(
     stage: str,
     token: str,
-    one_batch: Callable[[list[int], int], dict[int, int]],
+    one_batch: Callable[[list[int]], dict[int, int]],
     limit: int,
 ) -> int:
     """Work through the queues of workspaces from the stage's line, batch after batch, for a while.
 
-    `one_batch(workspace_ids, each)` claims up to `each` rows of every one of them, runs and
-    records them, and says how many each had. A workspace stays in the drain while it has work;
+    `one_batch(workspace_ids)` claims up to `limit` rows of every one of them, runs and records
+    them together, and says how many each had. A workspace stays in the drain while it has work;
     its flag stays set, so its new rows ring nobody. When its queue is found empty its flag is
     cleared and its queue looked at once more in the next batch (a row stored just before the
     clear rang nobody). Room left by a workspace is filled from the line. After DRAIN_SECONDS the
@@ -232,15 +227,14 @@ def drain(
                     working.setdefault(workspace_id, False)
             if not working:
                 return done
-            each = share(limit, len(working))
-            claimed = one_batch(list(working), each)
+            claimed = one_batch(list(working))
             done += sum(claimed.values())
             empty = []
             for workspace_id, cleared in list(working.items()):
                 count = claimed.get(workspace_id, 0)
                 if count:
                     working[workspace_id] = False
-                    if count >= each:
+                    if count >= limit:
                         ring_helper(stage, workspace_id)
                 elif cleared:
                     del working[workspace_id]

@@ -84,16 +84,15 @@ def sources_drain(
 def sources_drain_many(
     *,
     workspace_ids: list[int],
-    each: int | None = None,
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> dict[int, int]:
-    """Run one batch of the workspaces' due webhook requests, up to `each` of every workspace
-    (PIPELINE_SOURCE_BATCH unless given), recorded together; how many each had claimed."""
+    """Run one batch of the workspaces' due webhook requests, up to PIPELINE_SOURCE_BATCH of
+    every workspace, recorded together; how many each had claimed."""
     now = now or timezone.now()
     due = WebhookRequest.objects.filter(claim="", available_at__lte=now)
     key, by_workspace = claims.claim_each(
-        due, "workspace_id", workspace_ids, each=each or settings.PIPELINE_SOURCE_BATCH, now=now
+        due, "workspace_id", workspace_ids, each=settings.PIPELINE_SOURCE_BATCH, now=now
     )
     if not by_workspace:
         return {}

@@ -95,7 +95,7 @@ def sources_drain(token: str) -> int:
     return doorbell.drain(
         "sources",
         token,
-        lambda ids, each: sources.sources_drain_many(workspace_ids=ids, each=each),
+        lambda ids: sources.sources_drain_many(workspace_ids=ids),
         settings.PIPELINE_SOURCE_BATCH,
     )
 
@@ -113,7 +113,7 @@ def deliveries_drain(token: str) -> int:
     return doorbell.drain(
         "deliveries",
         token,
-        lambda ids, each: deliveries.deliveries_drain_many(workspace_ids=ids, each=each),
+        lambda ids: deliveries.deliveries_drain_many(workspace_ids=ids),
         settings.PIPELINE_DELIVERY_BATCH,
     )
 
