@@ -6,10 +6,11 @@ it is in the line or being drained, so a flood of one workspace puts it in the l
 thousands of times. Drain tasks (at most PIPELINE_DRAINS a stage, across all machines) take
 workspaces from the front of the line, up to PIPELINE_DRAIN_WORKSPACES at a time, and work
 through their queues together: a batch claims up to a batch's rows of each of them in one
-statement and records them in one transaction, so a hundred workspaces with an event or two each
-cost a drain's claims and records a few times, not a hundred. A drain task carries no workspace; it holds a token in the stage's set of
-drains, renewed while it works, so that a lost task (a worker killed, a broker restarted)
-stops counting once its token lapses.
+statement and records them in one transaction, so a hundred workspaces with an event or two
+each cost a drain's claims and records a few times, not a hundred. Each workspace's runs still
+go to its own runtime processes. A drain task carries no workspace; it holds a token in the
+stage's set of drains, renewed while it works, so that a lost task (a worker killed, a broker
+restarted) stops counting once its token lapses.
 
 After DRAIN_SECONDS a drain puts the workspaces that still have work at the back of the line,
 so workspaces take turns. A lost wake-up costs only time: the periodic sweep rings again for
