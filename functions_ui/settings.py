@@ -214,7 +214,7 @@ PIPELINE_SWEEP_SECONDS = float(os.environ.get("PIPELINE_SWEEP_SECONDS", "2"))
 # at least the number of worker processes), each on up to PIPELINE_DRAIN_WORKSPACES
 # workspaces at a time, whose batches share the drain's claims and records.
 PIPELINE_DRAINS = int(os.environ.get("PIPELINE_DRAINS", "8"))
-PIPELINE_DRAIN_WORKSPACES = int(os.environ.get("PIPELINE_DRAIN_WORKSPACES", "16"))
+PIPELINE_DRAIN_WORKSPACES = int(os.environ.get("PIPELINE_DRAIN_WORKSPACES", "64"))
 CELERY_BEAT_SCHEDULE = {
     "trim-delivery-records": {"task": "deploys.delivery_records_trim", "schedule": 3600.0},
     "pipeline-sweep": {"task": "pipeline.sweep", "schedule": PIPELINE_SWEEP_SECONDS},

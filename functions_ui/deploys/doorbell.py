@@ -65,11 +65,16 @@ if (pushed and alive < tonumber(ARGV[4])) or (alive == 0 and redis.call('LLEN', 
 end
 return false
 """
-# A drain takes up to ARGV[2] workspaces from the front of the line and renews its token.
+# A drain renews its token and takes workspaces from the front of the line: half of those
+# waiting (at least one, at most ARGV[2]), so that the other drains get their part.
 _TAKE = """
 local now = tonumber(redis.call('TIME')[1])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
-return redis.call('LPOP', KEYS[1], ARGV[2])
+local waiting = redis.call('LLEN', KEYS[1])
+if waiting == 0 then
+  return {}
+end
+return redis.call('LPOP', KEYS[1], math.min(tonumber(ARGV[2]), math.ceil(waiting / 2)))
 """
 # A drain ends: its token goes, and a new one is made when the line still holds workspaces
 # (one rung between the drain's last look and now found the drains all taken).
