@@ -196,6 +196,11 @@ def _leave(stage: str, token: str) -> None:
         log.warning("could not hand over the %s line: %s", stage, error)
 
 
+def _give_back(stage: str, workspace_ids: list[int]) -> None:
+    if workspace_ids:
+        broker_redis().rpush(_line(stage), *workspace_ids)
+
+
 def answered(stage: str, workspace_ids: Iterable[int]) -> None:
     """A drain found these workspaces' queues empty: rows stored from now on need a new ring."""
     flags = [_flag(stage, workspace_id) for workspace_id in workspace_ids]
@@ -229,7 +234,11 @@ def drain(
     try:
         while True:
             if len(working) < room:
-                for workspace_id in _take(stage, token, room - len(working)):
+                taken = _take(stage, token, room - len(working))
+                # A workspace this drain works on already is in the line for a helper: it
+                # stays there for another drain.
+                _give_back(stage, [w for w in taken if w in working])
+                for workspace_id in taken:
                     working.setdefault(workspace_id, False)
             if not working:
                 return done

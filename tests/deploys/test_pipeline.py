@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from functions_ui.deploys import claims, deliveries, instances
+from catalog.models import Function
+from functions_ui.deploys import claims, deliveries, instances, sources
 from functions_ui.deploys.intake import webhook_accept
 from functions_ui.deploys.models import (
     Delivery,
@@ -641,3 +642,104 @@ def test_looking_at_an_empty_queue_costs_one_statement(workspace, pipeline):
     post(source, {"n": 1})
     key, ids = claims.claim(due, limit=50, now=T0)
     assert len(ids) == 1 and WebhookRequest.objects.get(pk=ids[0]).claim == key
+
+
+# Batches of several workspaces ------------------------------------------------------------------
+
+
+def _pipelines_of(count, workspace):
+    """`count` workspaces (the fixture's first), each a source wired to a destination."""
+    from tests.factories import make_workspace
+
+    made = []
+    for n in range(count):
+        owner = workspace if n == 0 else make_workspace(slug=f"ws{n}", name=f"WS {n}")
+        _, source = make_source(workspace=owner)
+        make_destination(workspace=owner, sources=[source])
+        made.append((owner, source))
+    return made
+
+
+def test_a_flood_of_one_workspace_leaves_the_others_their_part_of_a_batch(workspace, settings):
+    settings.PIPELINE_SOURCE_BATCH = 5
+    [(flooded, flood), (other, source)] = _pipelines_of(2, workspace)
+    for n in range(20):
+        post(flood, {"event": "Flood", "n": n})
+    post(source, {"event": "A"})
+    post(source, {"event": "B"})
+    claimed = sources.sources_drain_many(workspace_ids=[flooded.pk, other.pk], now=T0)
+    assert claimed == {flooded.pk: 5, other.pk: 2}
+    # The flood's oldest five went first.
+    assert sorted(json.loads(r.body)["n"] for r in SourceRun.objects.filter(instance=flood)) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert WebhookRequest.objects.filter(instance=flood).count() == 15
+    assert Delivery.objects.filter(status=RunStatus.DELIVERED).count() == 7
+
+
+def test_a_batch_of_several_workspaces_runs_each_in_its_own_runtime(workspace, monkeypatch):
+    made = _pipelines_of(3, workspace)
+    for _, source in made:
+        post(source, {"event": "A", "n": 100})
+    sources.sources_drain_many(workspace_ids=[owner.pk for owner, _ in made], now=T0)  # warm
+    trips = []
+    request = WorkerPool.request
+
+    def counting(self, msg, timeout_s, tenant="_default"):
+        if msg["op"] == "runMany":
+            trips.append((tenant, msg["calls"][0]["fnKey"]))
+        return request(self, msg, timeout_s, tenant)
+
+    monkeypatch.setattr(WorkerPool, "request", counting)
+    for _, source in made:
+        post(source, {"event": "A", "n": 1})
+    assert sources.sources_drain_many(workspace_ids=[o.pk for o, _ in made], now=T0) == {
+        owner.pk: 1 for owner, _ in made
+    }
+    # A round trip per workspace and stage (source, destination), each to that workspace's own
+    # runtime with that workspace's function.
+    functions = {
+        str(owner.pk): {f.public_id for f in Function.objects.filter(workspace=owner)}
+        for owner, _ in made
+    }
+    assert len(trips) == 6
+    assert {tenant for tenant, _ in trips} == set(functions)
+    assert all(key in functions[tenant] for tenant, key in trips)
+    assert Delivery.objects.filter(status=RunStatus.DELIVERED).count() == 6
+
+
+def test_a_batch_claims_all_its_workspaces_at_once(workspace):
+    """The claim of a drain's workspaces is one statement on PostgreSQL whatever their number
+    (each workspace's rows locked by its own index lookup); SQLite, one writer at a time, locks
+    nothing and reads each workspace's rows in turn."""
+    made = _pipelines_of(4, workspace)
+    for _, source in made:
+        post(source, {"event": "A"})
+    due = WebhookRequest.objects.filter(claim="", available_at__lte=T0)
+    ids = [owner.pk for owner, _ in made]
+
+    def claim_statements(workspace_ids):
+        with CaptureQueriesContext(connection) as queries:
+            key, claimed = claims.claim_each(due, "workspace_id", workspace_ids, each=50, now=T0)
+        return (
+            key,
+            claimed,
+            [q["sql"] for q in queries.captured_queries if "deploys_webhookrequest" in q["sql"]],
+        )
+
+    key, claimed, two = claim_statements(ids[:2])
+    assert set(claimed) == set(ids[:2])
+    key, claimed, more = claim_statements(ids[2:] + [ids[0]])
+    assert set(claimed) == set(ids[2:])  # the first's row is claimed already
+    assert set(WebhookRequest.objects.filter(claim=key).values_list("workspace_id", flat=True)) == (
+        set(ids[2:])
+    )
+    if connection.vendor == "postgresql":
+        # A look (is anything due?) and the claim itself.
+        assert len(two) == len(more) == 2, more
+    else:
+        assert len(more) == len(two) + 1, more
