@@ -74,7 +74,7 @@ def count(ran: Iterable[tuple[Canary, bool, str, float]]) -> None:
         sums[canary.pk][f"{side}_runs"] += 1
         sums[canary.pk][f"{side}_errors"] += status in ERROR_STATUSES
         sums[canary.pk][f"{side}_ms"] += duration_ms
-    for pk, added in sums.items():
+    for pk, added in sorted(sums.items()):  # one order for every drain: no deadlock
         Canary.objects.filter(pk=pk, status=CanaryStatus.RUNNING).update(
             **{name: F(name) + value for name, value in added.items()}
         )

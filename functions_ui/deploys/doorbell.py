@@ -174,7 +174,15 @@ def _send(stage: str, token: str) -> None:
 
 
 def _take(stage: str, token: str, count: int) -> list[int]:
-    taken = broker_redis().eval(_TAKE, 2, _line(stage), _drains(stage), token, count, TOKEN_SECONDS)
+    """Workspaces from the line; none while the broker cannot be reached (the drain goes on with
+    those it has, and the sweep rings for the others once the broker is back)."""
+    try:
+        taken = broker_redis().eval(
+            _TAKE, 2, _line(stage), _drains(stage), token, count, TOKEN_SECONDS
+        )
+    except (redis.RedisError, OSError) as error:
+        log.warning("could not take from the %s line: %s", stage, error)
+        return []
     return [int(value) for value in taken or []]
 
 
@@ -198,7 +206,10 @@ def _leave(stage: str, token: str) -> None:
 
 def _give_back(stage: str, workspace_ids: list[int]) -> None:
     if workspace_ids:
-        broker_redis().rpush(_line(stage), *workspace_ids)
+        try:
+            broker_redis().rpush(_line(stage), *workspace_ids)
+        except (redis.RedisError, OSError) as error:
+            log.warning("could not leave helpers in the %s line: %s", stage, error)
 
 
 def answered(stage: str, workspace_ids: Iterable[int]) -> None:

@@ -41,7 +41,9 @@ def errors_store(rows: list[InstanceError]) -> None:
         return
     InstanceError.objects.bulk_create(rows)
     kept = settings.DELIVERY_ERRORS_KEPT
-    for source_id, destination_id in {(r.source_id, r.destination_id) for r in rows}:
+    owners = {(r.source_id or 0, r.destination_id or 0) for r in rows}
+    for source, destination in sorted(owners):  # one order for every drain: no deadlock
+        source_id, destination_id = source or None, destination or None
         mine = InstanceError.objects.filter(source_id=source_id, destination_id=destination_id)
         keep = list(mine.order_by("-id").values_list("pk", flat=True)[:kept])
         if len(keep) == kept:

@@ -59,7 +59,8 @@ def _bin(duration_ms: float) -> int:
 
 
 def record(outcomes: Iterable[Outcome]) -> None:
-    """Add runs' outcomes to their instances' minute rows (one statement for the batch)."""
+    """Add runs' outcomes to their instances' minute rows (one statement for the batch, its rows
+    in the order of their key)."""
     rows: dict[tuple[str, str, datetime], list[Any]] = {}
     for outcome in outcomes:
         column = OUTCOME_OF.get(RunStatus(outcome.status)) if outcome.status else None
@@ -87,9 +88,11 @@ def record(outcomes: Iterable[Outcome]) -> None:
         + ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counted)
     )
     minute_field = MetricBucket._meta.get_field("minute")
+    # In the order of their key: drains recording at the same time lock shared rows (an
+    # instance's minute) one after the other, never each waiting for the other's (a deadlock).
     params = [
         [row[0], row[1], row[2], minute_field.get_db_prep_save(row[3], connection), *row[4:]]
-        for row in rows.values()
+        for _, row in sorted(rows.items())
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

@@ -168,3 +168,27 @@ def test_a_full_batch_rings_a_helper_drain_for_the_same_workspace(broker, worksp
     # After its first full batch, the workspace waited in the line again for a helper.
     assert seen_line[:2] == [[], [owner.pk]]
     assert not WebhookRequest.objects.exists()
+
+
+def test_a_drain_goes_on_with_its_workspaces_when_the_broker_goes_away(
+    broker, workspace, celery_on_redis
+):
+    [(owner, source)] = pipelines(1, workspace)
+    post(source, {"event": "A"})
+    doorbell.ring("sources", owner.pk)
+    [token] = drain_tokens_sent(broker)
+    batches = []
+
+    def one_batch(workspace_ids: list[int]) -> dict[int, int]:
+        batches.append(workspace_ids)
+        claimed = sources.sources_drain_many(workspace_ids=workspace_ids)
+        celery_on_redis.stop()  # the broker restarts: gone mid-drain
+        return claimed
+
+    try:
+        assert doorbell.drain("sources", token, one_batch, 50) == 1
+    finally:
+        celery_on_redis.start()
+    # It finished its workspace (the looks at its empty queue) without the broker.
+    assert batches == [[owner.pk], [owner.pk], [owner.pk]]
+    assert Delivery.objects.filter(status=RunStatus.DELIVERED).count() == 1

@@ -3,11 +3,12 @@ writers, read as series with percentiles (on SQLite, and on PostgreSQL by `make 
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from functions_ui.deploys import metrics
 from functions_ui.deploys.models import Delivery, MetricBucket, RunStatus, SourceRun
@@ -81,6 +82,44 @@ def test_concurrent_writers_lose_no_count(workspace):
     assert (hour.delivered, hour.failed, hour.d9) == (writers * each,) * 3
     assert bucket.d2 == writers * each  # 3 ms: the "up to 5 ms" bin
     assert bucket.d9 == writers * each  # 700 ms: the "up to 1 s" bin
+
+
+@pytest.mark.django_db(transaction=True)
+def test_drains_recording_many_instances_at_once_never_deadlock(workspace):
+    """Each drain records its batch's outcomes (many instances' minute rows) in a transaction of
+    its own, in whatever order its batch ran them: the rows are written in one order, so two
+    drains never wait for each other's rows (PostgreSQL would end one as a deadlock, its batch
+    unrecorded)."""
+    function, _ = make_source(workspace=workspace)
+    instances = [f"src_{n:02d}" for n in range(20)]
+    writers, rounds = 4, 15
+    failures: list[BaseException] = []
+
+    def write(seed: int) -> None:
+        shuffled = random.Random(seed)
+        try:
+            for _ in range(rounds):
+                order = instances[:]
+                shuffled.shuffle(order)
+                with transaction.atomic():
+                    metrics.record(
+                        metrics.Outcome(function.pk, i, RunStatus.DELIVERED, 3.0, T0) for i in order
+                    )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    close_old_connections()
+    assert failures == []
+    minutes = MetricBucket.objects.filter(span="m")
+    assert sorted(minutes.values_list("instance_id", flat=True)) == instances
+    assert {b.delivered for b in minutes} == {writers * rounds}
 
 
 def test_series_fills_empty_buckets_and_reads_percentiles_from_the_histograms(workspace):
