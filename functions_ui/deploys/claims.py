@@ -123,10 +123,8 @@ def _claim_each_at_once(
     sql = (
         f"UPDATE {quote(meta.db_table)} SET "
         + ", ".join(f"{quote(c.column)} = %s" for c in columns)
-        # ANY(ARRAY(...)): the locked rows are found once, then updated through the primary
-        # key, where IN (...) lets the planner join them to a scan of the whole table.
-        + f" WHERE {pk_column} = ANY(ARRAY(SELECT l.pk FROM unnest(%s) AS w(v)"
-        + f" CROSS JOIN LATERAL ({inner}) AS l(pk, grp)))"
+        + f" WHERE {pk_column} IN (SELECT l.pk FROM unnest(%s) AS w(v)"
+        + f" CROSS JOIN LATERAL ({inner}) AS l(pk, grp))"
         + f" RETURNING {pk_column}, {group_column}"
     )
     prepared = zip(columns, sets.values(), strict=True)
