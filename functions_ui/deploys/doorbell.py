@@ -141,25 +141,29 @@ def ring_helper(stage: str, workspace_id: int) -> bool:
 
 def _ring(stage: str, workspace_id: int, flag: str, seconds: float, *, force: bool = False) -> bool:
     try:
-        token = broker_redis().eval(
-            _RING,
-            3,
-            flag,
-            _line(stage),
-            _drains(stage),
-            int(seconds),
-            "1" if force else "0",
-            workspace_id,
-            settings.PIPELINE_DRAINS,
-            uuid.uuid4().hex,
-            TOKEN_SECONDS,
-        )
-        if token:
-            _send(stage, token.decode())
+        _then_drain(stage, _RING, [flag], int(seconds), "1" if force else "0", workspace_id)
     except (redis.RedisError, KombuError, OSError) as error:
         log.warning("could not ring %s for workspace %s: %s", stage, workspace_id, error)
         return False
     return True
+
+
+def _then_drain(stage: str, script: str, keys: list[str], *args: str | int) -> None:
+    """Run a script over the stage's line and drains (after `keys`), which ends with the most
+    drains, a new token and its lifetime; send a drain task if it returns the token."""
+    token = broker_redis().eval(
+        script,
+        len(keys) + 2,
+        *keys,
+        _line(stage),
+        _drains(stage),
+        *args,
+        settings.PIPELINE_DRAINS,
+        uuid.uuid4().hex,
+        TOKEN_SECONDS,
+    )
+    if token:
+        _send(stage, token.decode())
 
 
 def _send(stage: str, token: str) -> None:
@@ -188,18 +192,7 @@ def _take(stage: str, token: str, count: int) -> list[int]:
 
 def _leave(stage: str, token: str) -> None:
     try:
-        following = broker_redis().eval(
-            _LEAVE,
-            2,
-            _line(stage),
-            _drains(stage),
-            token,
-            settings.PIPELINE_DRAINS,
-            uuid.uuid4().hex,
-            TOKEN_SECONDS,
-        )
-        if following:
-            _send(stage, following.decode())
+        _then_drain(stage, _LEAVE, [], token)
     except (redis.RedisError, KombuError, OSError) as error:
         log.warning("could not hand over the %s line: %s", stage, error)
 

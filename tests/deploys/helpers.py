@@ -12,7 +12,7 @@ from functions_ui.deploys import instances
 from functions_ui.deploys.deliveries import deliveries_drain
 from functions_ui.deploys.models import SourceRun, WebhookRequest
 from functions_ui.deploys.sources import sources_drain
-from tests.factories import make_function, make_setting
+from tests.factories import make_function, make_setting, make_workspace
 from versioning.selectors import latest_version
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -132,3 +132,15 @@ def deploy_now(function, version, instance_ids=None):
         function=function, version=version, user=None, instance_ids=instance_ids
     )
     return services.deploy_execute(deploy_id=deploy.pk)
+
+
+def make_pipelines(count: int, workspace) -> list:
+    """`count` workspaces (the first the one given), each with a source wired to a destination:
+    (workspace, source) pairs."""
+    made = []
+    for n in range(count):
+        owner = workspace if n == 0 else make_workspace(slug=f"ws{n}", name=f"WS {n}")
+        _, source = make_source(workspace=owner)
+        make_destination(workspace=owner, sources=[source])
+        made.append((owner, source))
+    return made

@@ -12,8 +12,7 @@ import redis
 
 from functions_ui.deploys import doorbell, sources
 from functions_ui.deploys.models import Delivery, RunStatus, WebhookRequest
-from tests.deploys.helpers import make_destination, make_source, post
-from tests.factories import make_workspace
+from tests.deploys.helpers import make_pipelines, post
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +39,6 @@ def drain_tokens_sent(broker: redis.Redis) -> list[str]:
 
 def alive_drains(broker: redis.Redis, stage: str = "sources") -> set[str]:
     return {v.decode() for v in broker.zrangebyscore(f"fnui:drains:{stage}", time.time(), "+inf")}
-
-
-def pipelines(count: int, workspace) -> list:
-    """`count` workspaces (the first the fixture's), each with a source wired to a destination."""
-    made = []
-    for n in range(count):
-        owner = workspace if n == 0 else make_workspace(slug=f"w{n}", name=f"W {n}")
-        _, source = make_source(workspace=owner)
-        make_destination(workspace=owner, sources=[source])
-        made.append((owner, source))
-    return made
 
 
 def test_a_workspace_waits_in_the_line_once_and_rings_one_drain(broker):
@@ -94,7 +82,7 @@ def test_a_drain_takes_half_of_the_waiting_workspaces(broker):
 
 
 def test_one_drain_works_through_several_workspaces_in_shared_batches(broker, workspace):
-    made = pipelines(3, workspace)
+    made = make_pipelines(3, workspace)
     for n, (owner, source) in enumerate(made):
         for k in range(n + 1):
             post(source, {"event": "A", "n": k})
@@ -124,7 +112,7 @@ def test_at_its_deadline_a_drain_puts_workspaces_with_work_at_the_back_of_the_li
 ):
     monkeypatch.setattr(doorbell, "DRAIN_SECONDS", 0.0)
     settings.PIPELINE_DRAINS = 1
-    [(owner, source), (other, _)] = pipelines(2, workspace)
+    [(owner, source), (other, _)] = make_pipelines(2, workspace)
     post(source, {"event": "A"})
     doorbell.ring("sources", owner.pk)
     doorbell.ring("sources", other.pk)  # waits behind it, taken by the next drain
@@ -153,7 +141,7 @@ def test_a_failed_batch_puts_its_workspaces_back_in_the_line(broker):
 
 def test_a_full_batch_rings_a_helper_drain_for_the_same_workspace(broker, workspace, settings):
     settings.PIPELINE_SOURCE_BATCH = 2
-    [(owner, source)] = pipelines(1, workspace)
+    [(owner, source)] = make_pipelines(1, workspace)
     for n in range(5):
         post(source, {"event": "A", "n": n})
     doorbell.ring("sources", owner.pk)
@@ -173,7 +161,7 @@ def test_a_full_batch_rings_a_helper_drain_for_the_same_workspace(broker, worksp
 def test_a_drain_goes_on_with_its_workspaces_when_the_broker_goes_away(
     broker, workspace, celery_on_redis
 ):
-    [(owner, source)] = pipelines(1, workspace)
+    [(owner, source)] = make_pipelines(1, workspace)
     post(source, {"event": "A"})
     doorbell.ring("sources", owner.pk)
     [token] = drain_tokens_sent(broker)

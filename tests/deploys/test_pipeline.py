@@ -29,6 +29,7 @@ from tests.deploys.helpers import (
     drain_sources,
     make_destination,
     make_insert,
+    make_pipelines,
     make_source,
     post,
     run_source,
@@ -647,22 +648,9 @@ def test_looking_at_an_empty_queue_costs_one_statement(workspace, pipeline):
 # Batches of several workspaces ------------------------------------------------------------------
 
 
-def _pipelines_of(count, workspace):
-    """`count` workspaces (the fixture's first), each a source wired to a destination."""
-    from tests.factories import make_workspace
-
-    made = []
-    for n in range(count):
-        owner = workspace if n == 0 else make_workspace(slug=f"ws{n}", name=f"WS {n}")
-        _, source = make_source(workspace=owner)
-        make_destination(workspace=owner, sources=[source])
-        made.append((owner, source))
-    return made
-
-
 def test_a_flood_of_one_workspace_leaves_the_others_their_part_of_a_batch(workspace, settings):
     settings.PIPELINE_SOURCE_BATCH = 5
-    [(flooded, flood), (other, source)] = _pipelines_of(2, workspace)
+    [(flooded, flood), (other, source)] = make_pipelines(2, workspace)
     for n in range(20):
         post(flood, {"event": "Flood", "n": n})
     post(source, {"event": "A"})
@@ -682,7 +670,7 @@ def test_a_flood_of_one_workspace_leaves_the_others_their_part_of_a_batch(worksp
 
 
 def test_a_batch_of_several_workspaces_runs_each_in_its_own_runtime(workspace, monkeypatch):
-    made = _pipelines_of(3, workspace)
+    made = make_pipelines(3, workspace)
     for _, source in made:
         post(source, {"event": "A", "n": 100})
     sources.sources_drain_many(workspace_ids=[owner.pk for owner, _ in made], now=T0)  # warm
@@ -716,7 +704,7 @@ def test_a_batch_claims_all_its_workspaces_at_once(workspace):
     """The claim of a drain's workspaces is one statement on PostgreSQL whatever their number
     (each workspace's rows locked by its own index lookup); SQLite, one writer at a time, locks
     nothing and reads each workspace's rows in turn."""
-    made = _pipelines_of(4, workspace)
+    made = make_pipelines(4, workspace)
     for _, source in made:
         post(source, {"event": "A"})
     due = WebhookRequest.objects.filter(claim="", available_at__lte=T0)
